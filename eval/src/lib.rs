@@ -1,0 +1,12 @@
+//! Evaluation for Bubble: public datasets converted to Bubble's inputs, the
+//! metrics, and the runners that measure retrieval (and later bubbles) and
+//! print tables. This crate must not know about HTTP or the CLI: those layers
+//! call into it, never the other way round.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod metrics;
+pub mod scifact;
+
+pub use error::EvalError;
+pub mod retrieval;

@@ -1,0 +1,238 @@
+//! The retrieval benchmark: index a BEIR-style corpus through Bubble's own
+//! ingestion (JSONL records), run every query in each mode, and report
+//! nDCG@10, Recall@100, indexing throughput and search latency.
+//!
+//! The index is built in a work folder and reused: the second run embeds
+//! nothing (incremental indexing sees unchanged records), so quality can be
+//! re-measured in seconds after the first ~6-minute embedding pass.
+
+use crate::metrics::{mean, ndcg_at_k, percentile, recall_at_k};
+use crate::scifact::SciFact;
+use crate::EvalError;
+use bubble_index::{build, BuildOptions, BuildReport, Embedder, Index, Progress};
+use bubble_retrieval::{Fusion, Mode, Retriever, SearchRequest};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where and how to run.
+#[derive(Debug, Clone)]
+pub struct RetrievalEvalOptions {
+    /// Folder for the converted corpus, the index and the saved build report.
+    pub work_dir: PathBuf,
+    /// Modes to measure.
+    pub modes: Vec<Mode>,
+    /// Fusions to measure in hybrid mode.
+    pub fusions: Vec<Fusion>,
+    /// Candidates per channel.
+    pub depth: usize,
+    /// HNSW search breadth.
+    pub ef: usize,
+}
+
+/// Scores of one mode (and fusion).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModeResult {
+    /// "bm25", "dense", "hybrid-rrf", "hybrid-weighted".
+    pub name: String,
+    /// Mean nDCG@10.
+    pub ndcg_at_10: f64,
+    /// Mean Recall@100.
+    pub recall_at_100: f64,
+    /// Median search latency, milliseconds (query embedding included).
+    pub p50_ms: f64,
+    /// 99th percentile search latency, milliseconds.
+    pub p99_ms: f64,
+}
+
+/// How the index was built (from the run that built it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IndexingStats {
+    /// Documents indexed.
+    pub documents: usize,
+    /// Spans of every kind.
+    pub spans: usize,
+    /// Spans embedded.
+    pub embedded: usize,
+    /// Seconds in all.
+    pub seconds: f64,
+    /// Seconds in the embedding model.
+    pub embed_seconds: f64,
+    /// Share of the time spent embedding.
+    pub embed_share: f64,
+    /// Spans per second over the whole build.
+    pub spans_per_second: f64,
+    /// Whether this run built the index (false: reused from the work folder).
+    pub built_now: bool,
+}
+
+/// The whole result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RetrievalEval {
+    /// Dataset name.
+    pub dataset: String,
+    /// Queries evaluated.
+    pub queries: usize,
+    /// Judged (query, doc) pairs.
+    pub qrels: usize,
+    /// Indexing statistics.
+    pub indexing: IndexingStats,
+    /// One row per mode.
+    pub modes: Vec<ModeResult>,
+    /// Notices (e.g. BM25 only).
+    pub notices: Vec<String>,
+}
+
+impl RetrievalEval {
+    /// A Markdown table of the results.
+    pub fn to_table(&self) -> String {
+        let mut s = format!(
+            "{}: {} queries, {} qrels\n\n| mode | nDCG@10 | Recall@100 | p50 ms | p99 ms |\n|---|---|---|---|---|\n",
+            self.dataset, self.queries, self.qrels
+        );
+        for m in &self.modes {
+            s += &format!(
+                "| {} | {:.3} | {:.3} | {:.1} | {:.1} |\n",
+                m.name, m.ndcg_at_10, m.recall_at_100, m.p50_ms, m.p99_ms
+            );
+        }
+        let i = &self.indexing;
+        s += &format!(
+            "\nindexing: {} documents, {} spans, {} embedded, {:.1} s ({:.0} spans/s), embedding {:.0}% of the time{}\n",
+            i.documents,
+            i.spans,
+            i.embedded,
+            i.seconds,
+            i.spans_per_second,
+            i.embed_share * 100.0,
+            if i.built_now { "" } else { " (index reused; figures from the run that built it)" }
+        );
+        for n in &self.notices {
+            s += &format!("note: {n}\n");
+        }
+        s
+    }
+}
+
+const REPORT_FILE: &str = "build-report.json";
+
+/// Runs the SciFact benchmark.
+pub fn run_scifact(
+    data: &SciFact,
+    opts: &RetrievalEvalOptions,
+    embedder: Option<&Embedder>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RetrievalEval, EvalError> {
+    let corpus = opts.work_dir.join("corpus.jsonl");
+    data.write_jsonl(&corpus)?;
+    let index_dir = opts.work_dir.join("index");
+    let report = build(&index_dir, std::slice::from_ref(&corpus), &BuildOptions::default(), embedder, progress)
+?;
+    let indexing = indexing_stats(&opts.work_dir, &report)?;
+    let index = Index::open(&index_dir)?;
+    let retriever = Retriever::new(&index, embedder);
+    let mut notices = Vec::new();
+    if let Some(why) = retriever.dense_unavailable() {
+        notices.push(format!("dense and hybrid skipped: {why}"));
+    }
+    let mut modes = Vec::new();
+    for &mode in &opts.modes {
+        if mode != Mode::Bm25 && retriever.dense_unavailable().is_some() {
+            continue;
+        }
+        let fusions: Vec<Option<Fusion>> = match mode {
+            Mode::Hybrid => opts.fusions.iter().copied().map(Some).collect(),
+            _ => vec![None],
+        };
+        for fusion in fusions {
+            modes.push(run_mode(data, &retriever, mode, fusion, opts)?);
+        }
+    }
+    Ok(RetrievalEval {
+        dataset: "scifact".into(),
+        queries: data.queries.len(),
+        qrels: data.qrels.pair_count(),
+        indexing,
+        modes,
+        notices,
+    })
+}
+
+fn run_mode(
+    data: &SciFact,
+    retriever: &Retriever<'_>,
+    mode: Mode,
+    fusion: Option<Fusion>,
+    opts: &RetrievalEvalOptions,
+) -> Result<ModeResult, EvalError> {
+    let (mut ndcg, mut recall, mut latency) = (Vec::new(), Vec::new(), Vec::new());
+    let empty = BTreeMap::new();
+    for q in &data.queries {
+        let mut req = SearchRequest::new(q.text.clone());
+        req.mode = mode;
+        req.k = opts.depth;
+        req.depth = opts.depth;
+        req.ef = opts.ef;
+        if let Some(f) = fusion {
+            req.fusion = f;
+        }
+        let resp = retriever.search(&req)?;
+        latency.push(resp.total_ms);
+        let store = retriever.index().store();
+        // A document ranks where its best span ranks.
+        let mut ranked: Vec<String> = Vec::new();
+        for h in &resp.hits {
+            let record = store
+                .doc_of(h.ord)
+                .and_then(|d| d.metadata.get("record").cloned())
+                .unwrap_or_default();
+            if !ranked.contains(&record) {
+                ranked.push(record);
+            }
+        }
+        let rels = data.qrels.0.get(&q.id).unwrap_or(&empty);
+        ndcg.push(ndcg_at_k(&ranked, rels, 10));
+        recall.push(recall_at_k(&ranked, rels, 100));
+    }
+    let name = match fusion {
+        Some(Fusion::Rrf { .. }) => "hybrid-rrf".to_string(),
+        Some(Fusion::Weighted { dense_weight }) => format!("hybrid-weighted(w={dense_weight})"),
+        None => mode.as_str().to_string(),
+    };
+    Ok(ModeResult {
+        name,
+        ndcg_at_10: mean(&ndcg),
+        recall_at_100: mean(&recall),
+        p50_ms: percentile(&latency, 50.0),
+        p99_ms: percentile(&latency, 99.0),
+    })
+}
+
+/// Stats of the build that made the index: this run's if it built, else the saved ones.
+fn indexing_stats(work_dir: &Path, report: &BuildReport) -> Result<IndexingStats, EvalError> {
+    let path = work_dir.join(REPORT_FILE);
+    if !report.committed {
+        if let Ok(bytes) = std::fs::read(&path) {
+            if let Ok(mut saved) = serde_json::from_slice::<IndexingStats>(&bytes) {
+                saved.built_now = false;
+                return Ok(saved);
+            }
+        }
+    }
+    let counts = report.manifest.as_ref().map(|m| m.counts.clone()).unwrap_or_default();
+    let stats = IndexingStats {
+        documents: counts.documents,
+        spans: counts.spans,
+        embedded: report.embedded,
+        seconds: report.total_seconds,
+        embed_seconds: report.embed_seconds,
+        embed_share: if report.total_seconds > 0.0 { report.embed_seconds / report.total_seconds } else { 0.0 },
+        spans_per_second: if report.total_seconds > 0.0 { counts.spans as f64 / report.total_seconds } else { 0.0 },
+        built_now: report.committed,
+    };
+    if report.committed {
+        let json = serde_json::to_vec_pretty(&stats).map_err(|source| EvalError::Json { path: path.clone(), source })?;
+        std::fs::write(&path, json).map_err(|source| EvalError::Io { path: path.clone(), source })?;
+    }
+    Ok(stats)
+}

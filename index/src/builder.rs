@@ -1,0 +1,396 @@
+//! Building and updating an index: walk, parse what changed, embed what is
+//! new, and commit a complete new generation atomically.
+//!
+//! Incremental by file content: a file whose bytes are unchanged keeps its
+//! documents and vectors from the previous generation (nothing is parsed or
+//! embedded again); changed and new files are parsed and embedded; files
+//! that vanished from under the given roots are removed. Files outside the
+//! roots of this run are kept, so several folders can share one index.
+
+use crate::embed::Embedder;
+use crate::error::{IndexError, IoContext};
+use crate::generation::{self, Staged};
+use crate::manifest::{Counts, EmbeddingInfo, Manifest, SCHEMA_VERSION};
+use crate::reader::{Index, MANIFEST_FILE, STORE_FILE, TANTIVY_DIR};
+use crate::store::SpanStore;
+use crate::text_index::{self, search_text};
+use crate::vectors::{self, VectorMatrix};
+use crate::walk::{walk, WalkOptions};
+use bubble_ingest::{parse_file, Document, IngestOptions, TokenCounter};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// How to build.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Which files to take.
+    pub walk: WalkOptions,
+    /// Per-file limits.
+    pub ingest: IngestOptions,
+    /// Tokenizer for span token counts; `None` keeps the index's (or the default).
+    pub tokenizer: Option<String>,
+    /// Embed every span again (after changing the model).
+    pub reembed: bool,
+}
+
+/// Progress of a build, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// `done` of `total` files read and parsed.
+    Parsing {
+        /// Files done.
+        done: usize,
+        /// Files in all.
+        total: usize,
+    },
+    /// `done` of `total` spans embedded.
+    Embedding {
+        /// Spans done.
+        done: usize,
+        /// Spans in all.
+        total: usize,
+    },
+    /// Writing the new generation.
+    Writing,
+}
+
+/// What a build did.
+#[derive(Debug, Clone, Default)]
+pub struct BuildReport {
+    /// Files found by the walk.
+    pub files_seen: usize,
+    /// New files indexed.
+    pub added: usize,
+    /// Changed files re-indexed.
+    pub updated: usize,
+    /// Files removed because they vanished.
+    pub removed: usize,
+    /// Files kept as they were.
+    pub unchanged: usize,
+    /// `(path, reason)` of files not indexed.
+    pub skipped: Vec<(String, String)>,
+    /// Files of unsupported types, left out.
+    pub ignored: Vec<String>,
+    /// `(path, problem)` of problems inside files that were indexed.
+    pub warnings: Vec<(String, String)>,
+    /// Spans embedded in this run.
+    pub embedded: usize,
+    /// Whether a new generation was committed (false when nothing changed).
+    pub committed: bool,
+    /// Seconds reading and parsing.
+    pub parse_seconds: f64,
+    /// Seconds in the embedding model.
+    pub embed_seconds: f64,
+    /// Seconds writing the indexes.
+    pub write_seconds: f64,
+    /// Seconds in all.
+    pub total_seconds: f64,
+    /// The manifest of the index after the run.
+    pub manifest: Option<Manifest>,
+}
+
+/// A file's documents in the next generation, and where they came from.
+struct NextFile {
+    hash: String,
+    docs: Vec<Document>,
+    reused: bool,
+}
+
+/// Spans per embedding call: large enough for length-sorted batches to pay off.
+const EMBED_CHUNK: usize = 1024;
+
+/// Indexes `roots` into `index_dir`, creating or updating it.
+pub fn build(
+    index_dir: &Path,
+    roots: &[PathBuf],
+    opts: &BuildOptions,
+    embedder: Option<&Embedder>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BuildReport, IndexError> {
+    let started = Instant::now();
+    let mut report = BuildReport::default();
+    let previous = match generation::current(index_dir)? {
+        Some(_) => Some(Index::open(index_dir)?),
+        None => None,
+    };
+    let tokenizer = resolve_tokenizer(previous.as_ref(), opts.tokenizer.as_deref())?;
+    let counter = TokenCounter::by_name(&tokenizer)?;
+    let reembed_all = check_embedding(previous.as_ref(), embedder, opts.reembed)?;
+
+    let found = walk(roots, &opts.walk)?;
+    report.files_seen = found.files.len();
+    report.skipped = found.skipped;
+    report.ignored = found.ignored;
+    let old_files: HashMap<&str, usize> = previous
+        .as_ref()
+        .map(|p| p.store().files().iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect())
+        .unwrap_or_default();
+
+    let mut next: BTreeMap<String, NextFile> = BTreeMap::new();
+    let total = found.files.len();
+    for (i, file) in found.files.iter().enumerate() {
+        progress(Progress::Parsing { done: i, total });
+        // Refuse an oversized file before reading it into memory.
+        if let Ok(meta) = std::fs::metadata(&file.path) {
+            if meta.len() > opts.ingest.max_file_bytes {
+                let e = bubble_ingest::IngestError::TooLarge { size: meta.len(), limit: opts.ingest.max_file_bytes };
+                report.skipped.push((file.name.clone(), e.to_string()));
+                continue;
+            }
+        }
+        let bytes = match std::fs::read(&file.path) {
+            Ok(b) => b,
+            Err(e) => {
+                report.skipped.push((file.name.clone(), e.to_string()));
+                continue;
+            }
+        };
+        let hash = blake3::hash(&bytes).to_hex().to_string();
+        let old = old_files.get(file.name.as_str()).and_then(|&i| {
+            let p = previous.as_ref()?;
+            Some(&p.store().files()[i]).map(|f| (p, f))
+        });
+        if let Some((p, f)) = old.filter(|(_, f)| f.content_hash == hash && !reembed_all) {
+            report.unchanged += 1;
+            next.insert(file.name.clone(), NextFile { hash, docs: p.store().file_documents(f), reused: true });
+            continue;
+        }
+        match parse_file(&file.name, &bytes, &counter, &opts.ingest) {
+            Ok(ingested) => {
+                if old.is_some() {
+                    report.updated += 1;
+                } else {
+                    report.added += 1;
+                }
+                for w in ingested.warnings {
+                    report.warnings.push((file.name.clone(), w));
+                }
+                next.insert(file.name.clone(), NextFile { hash, docs: ingested.docs, reused: false });
+            }
+            Err(e) => report.skipped.push((file.name.clone(), e.to_string())),
+        }
+    }
+    progress(Progress::Parsing { done: total, total });
+    report.parse_seconds = started.elapsed().as_secs_f64();
+
+    // Keep what this run did not look at, and what failed to parse this time
+    // (an acknowledged document is never lost to a bad edit); drop what vanished.
+    let skipped: Vec<&str> = report.skipped.iter().map(|(p, _)| p.as_str()).collect();
+    if let Some(p) = &previous {
+        for f in p.store().files() {
+            if next.contains_key(&f.path) {
+                continue;
+            }
+            let under_roots = roots.iter().any(|r| is_under(&f.path, r));
+            if under_roots && !skipped.contains(&f.path.as_str()) {
+                report.removed += 1;
+                continue;
+            }
+            next.insert(
+                f.path.clone(),
+                NextFile { hash: f.content_hash.clone(), docs: p.store().file_documents(f), reused: !reembed_all },
+            );
+        }
+    }
+
+    let changed = report.added + report.updated + report.removed > 0 || reembed_all;
+    if previous.is_some() && !changed {
+        report.manifest = previous.as_ref().map(|p| p.manifest().clone());
+        report.total_seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+
+    let reused_flags: Vec<bool> = next.values().map(|f| f.reused).collect();
+    let store = SpanStore::from_files(next.into_iter().map(|(name, f)| (name, f.hash, f.docs)).collect());
+    let embed_started = Instant::now();
+    let matrix = match embedder {
+        Some(e) => Some(embed_store(&store, &reused_flags, previous.as_ref(), e, &mut report, progress)?),
+        None => None,
+    };
+    report.embed_seconds = embed_started.elapsed().as_secs_f64();
+
+    progress(Progress::Writing);
+    let write_started = Instant::now();
+    let number = generation::current(index_dir)?.map_or(1, |(n, _)| n + 1);
+    let manifest = manifest_for(&store, &tokenizer, embedder, matrix.as_ref(), number);
+    let staged = Staged::begin(index_dir, number)?;
+    write_generation(staged.dir(), &store, matrix.as_ref(), &manifest)?;
+    staged.commit()?;
+    report.write_seconds = write_started.elapsed().as_secs_f64();
+    report.committed = true;
+    report.manifest = Some(manifest);
+    report.total_seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn resolve_tokenizer(previous: Option<&Index>, requested: Option<&str>) -> Result<String, IndexError> {
+    match (previous.map(|p| p.manifest().tokenizer.as_str()), requested) {
+        (Some(indexed), Some(req)) if indexed != req => Err(IndexError::TokenizerMismatch {
+            indexed: indexed.to_string(),
+            requested: req.to_string(),
+        }),
+        (Some(indexed), _) => Ok(indexed.to_string()),
+        (None, Some(req)) => Ok(req.to_string()),
+        (None, None) => Ok(bubble_ingest::tokens::DEFAULT_TOKENIZER.to_string()),
+    }
+}
+
+/// Whether every span must be embedded again; errors when the model and the
+/// index disagree in a way a re-embed was not asked to fix.
+fn check_embedding(previous: Option<&Index>, embedder: Option<&Embedder>, reembed: bool) -> Result<bool, IndexError> {
+    let Some(prev) = previous else { return Ok(false) };
+    match (&prev.manifest().embedding, embedder) {
+        (Some(info), None) => Err(IndexError::NoVectors(format!(
+            "the index holds vectors from {}, but no model is loaded: run scripts/setup (or pass --models), \
+             or index into a new folder to build a BM25-only index",
+            info.model
+        ))),
+        (Some(info), Some(e)) if info.model != e.id() && !reembed => Err(IndexError::ModelMismatch {
+            indexed: info.model.clone(),
+            loaded: e.id().to_string(),
+        }),
+        (Some(info), Some(e)) => Ok(reembed || info.model != e.id()),
+        // A BM25-only index gains vectors for every span once a model is there.
+        (None, Some(_)) => Ok(true),
+        (None, None) => Ok(false),
+    }
+}
+
+fn is_under(path: &str, root: &Path) -> bool {
+    let root = crate::walk::display_name(root);
+    let root = root.trim_end_matches('/');
+    path == root || path.starts_with(&format!("{root}/")) || root == "."
+}
+
+/// The text a span is embedded as: "Title > Section > Subsection: text".
+pub fn embedding_text(title: &str, span: &bubble_ingest::Span) -> String {
+    let mut path: Vec<&str> = Vec::new();
+    if span.heading_path.first().map(String::as_str) != Some(title) {
+        path.push(title);
+    }
+    path.extend(span.heading_path.iter().map(String::as_str));
+    format!("{}: {}", path.join(" > "), span.text)
+}
+
+fn embed_store(
+    store: &SpanStore,
+    reused_files: &[bool],
+    previous: Option<&Index>,
+    embedder: &Embedder,
+    report: &mut BuildReport,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<VectorMatrix, IndexError> {
+    let old_vectors = previous.and_then(Index::vectors);
+    let mut vectors: Vec<Option<Vec<f32>>> = Vec::new();
+    let mut ords: Vec<u32> = Vec::new();
+    let mut todo: Vec<(usize, String)> = Vec::new();
+    for (fi, file) in store.files().iter().enumerate() {
+        for doc in &store.docs()[file.docs.start as usize..file.docs.end as usize] {
+            for ord in doc.spans.clone() {
+                let span = &store.spans()[ord as usize];
+                if !span.kind.is_retrievable() {
+                    continue;
+                }
+                let old = reused_files[fi]
+                    .then(|| {
+                        let p = previous?;
+                        old_vectors?.vector(p.store().ord_of(&span.id.0)?).map(<[f32]>::to_vec)
+                    })
+                    .flatten();
+                if old.is_none() {
+                    todo.push((vectors.len(), embedding_text(&doc.title, span)));
+                }
+                vectors.push(old);
+                ords.push(ord);
+            }
+        }
+    }
+    let total = todo.len();
+    for (n, chunk) in todo.chunks(EMBED_CHUNK).enumerate() {
+        progress(Progress::Embedding { done: n * EMBED_CHUNK, total });
+        let texts: Vec<String> = chunk.iter().map(|(_, t)| t.clone()).collect();
+        for ((slot, _), v) in chunk.iter().zip(embedder.embed(&texts)?) {
+            vectors[*slot] = Some(v);
+        }
+    }
+    progress(Progress::Embedding { done: total, total });
+    report.embedded = total;
+    let mut matrix = VectorMatrix::new(embedder.dim());
+    for (ord, v) in ords.into_iter().zip(vectors) {
+        if let Some(v) = v {
+            matrix.push(ord, &v);
+        }
+    }
+    Ok(matrix)
+}
+
+fn manifest_for(
+    store: &SpanStore,
+    tokenizer: &str,
+    embedder: Option<&Embedder>,
+    matrix: Option<&VectorMatrix>,
+    generation: u64,
+) -> Manifest {
+    let mut h = blake3::Hasher::new();
+    for f in store.files() {
+        h.update(f.path.as_bytes());
+        h.update(f.content_hash.as_bytes());
+    }
+    h.update(tokenizer.as_bytes());
+    let embedding = embedder.map(|e| EmbeddingInfo { model: e.id().to_string(), dim: e.dim() });
+    if let Some(e) = &embedding {
+        h.update(e.model.as_bytes());
+    }
+    let retrievable: Vec<_> = store.spans().iter().filter(|s| s.kind.is_retrievable()).collect();
+    Manifest {
+        schema_version: SCHEMA_VERSION,
+        id: h.finalize().to_hex()[..16].to_string(),
+        generation,
+        tokenizer: tokenizer.to_string(),
+        embedding,
+        counts: Counts {
+            files: store.files().len(),
+            documents: store.docs().len(),
+            spans: store.spans().len(),
+            retrievable: retrievable.len(),
+            vectors: matrix.map_or(0, VectorMatrix::len),
+            tokens: retrievable.iter().map(|s| u64::from(s.tokens)).sum(),
+        },
+    }
+}
+
+fn write_generation(dir: &Path, store: &SpanStore, matrix: Option<&VectorMatrix>, manifest: &Manifest) -> Result<(), IndexError> {
+    let store_path = dir.join(STORE_FILE);
+    let bytes = postcard::to_allocvec(store).map_err(|e| IndexError::Corrupt {
+        path: store_path.clone(),
+        detail: e.to_string(),
+    })?;
+    std::fs::write(&store_path, bytes).io("writing", &store_path)?;
+    let tantivy_dir = dir.join(TANTIVY_DIR);
+    std::fs::create_dir_all(&tantivy_dir).io("creating", &tantivy_dir)?;
+    let titles: Vec<&str> = store
+        .docs()
+        .iter()
+        .flat_map(|d| std::iter::repeat_n(d.title.as_str(), (d.spans.end - d.spans.start) as usize))
+        .collect();
+    text_index::build(
+        &tantivy_dir,
+        store
+            .spans()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind.is_retrievable())
+            .map(|(i, s)| (i as u32, search_text(titles[i], s))),
+    )?;
+    if let Some(m) = matrix {
+        vectors::write(dir, m)?;
+    }
+    // The manifest goes last: a generation without one is never committed anyway.
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let json = serde_json::to_vec_pretty(manifest).map_err(|e| IndexError::Corrupt {
+        path: manifest_path.clone(),
+        detail: e.to_string(),
+    })?;
+    std::fs::write(&manifest_path, json).io("writing", &manifest_path)
+}

@@ -1,0 +1,39 @@
+//! The on-disk index: a span store, a BM25 index (tantivy) and a vector
+//! index (HNSW over MiniLM embeddings), committed together as one atomic
+//! generation, and updated incrementally.
+//!
+//! This crate owns everything that is written once and read many times:
+//! walking folders, turning files into spans (through `bubble-ingest`),
+//! embedding spans, and the storage layout. It answers only primitive
+//! queries — BM25 top-k and vector top-k over span *ords* — and knows
+//! nothing of fusion, budgets or bubbles, which belong to later stages.
+//!
+//! Why generations: tantivy, the HNSW graph and the span store are three
+//! files that must agree. Writing a complete new generation and switching a
+//! one-line `CURRENT` file atomically makes a crash at any point harmless,
+//! and makes readers immune to concurrent writers.
+#![deny(missing_docs)]
+
+mod builder;
+mod embed;
+mod error;
+mod filter;
+mod generation;
+mod manifest;
+mod reader;
+mod store;
+mod text_index;
+mod vectors;
+mod walk;
+
+pub use builder::{build, embedding_text, BuildOptions, BuildReport, Progress};
+pub use embed::{find_models_dir, Embedder};
+pub use error::IndexError;
+pub use filter::Allowed;
+pub use manifest::{Counts, EmbeddingInfo, Manifest, SCHEMA_VERSION};
+pub use reader::Index;
+pub use store::{DocEntry, FileEntry, SpanStore};
+pub use text_index::TextIndex;
+pub use vectors::{VectorIndex, VectorMatrix};
+pub use walk::{walk, FoundFile, WalkOptions, WalkResult};
+pub use bubble_ingest;

@@ -1,0 +1,78 @@
+//! The manifest: what an index generation holds and how it was built.
+
+use crate::error::{IndexError, IoContext};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Bumped whenever the on-disk layout changes; older indexes are refused.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The embedding model of an index's vectors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbeddingInfo {
+    /// Model id (name and hash of the weights).
+    pub model: String,
+    /// Vector dimension.
+    pub dim: usize,
+}
+
+/// Counts of what an index holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Source files.
+    pub files: usize,
+    /// Documents (files, or JSONL records).
+    pub documents: usize,
+    /// Spans of every kind.
+    pub spans: usize,
+    /// Spans searched by BM25 and embedded (blocks and rows).
+    pub retrievable: usize,
+    /// Stored vectors.
+    pub vectors: usize,
+    /// Tokens of the retrievable spans.
+    pub tokens: u64,
+}
+
+/// Describes one committed generation of an index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Layout version.
+    pub schema_version: u32,
+    /// Content id of this generation: changes whenever any document does.
+    pub id: String,
+    /// Generation number, increasing with every commit.
+    pub generation: u64,
+    /// Tokenizer that counted every span's tokens.
+    pub tokenizer: String,
+    /// The embedding model, or `None` for a BM25-only index.
+    pub embedding: Option<EmbeddingInfo>,
+    /// What it holds.
+    pub counts: Counts,
+}
+
+impl Manifest {
+    pub(crate) fn read(path: &Path) -> Result<Manifest, IndexError> {
+        let bytes = std::fs::read(path).io("reading", path)?;
+        let probe: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| corrupt(path, e))?;
+        let found = probe
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0) as u32;
+        if found != SCHEMA_VERSION {
+            return Err(IndexError::SchemaMismatch {
+                path: path.parent().unwrap_or(path).to_path_buf(),
+                found,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        serde_json::from_value(probe).map_err(|e| corrupt(path, e))
+    }
+}
+
+fn corrupt(path: &Path, e: impl std::fmt::Display) -> IndexError {
+    IndexError::Corrupt {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    }
+}

@@ -1,0 +1,111 @@
+//! Opening a committed index for reading.
+
+use crate::embed::Embedder;
+use crate::error::{IndexError, IoContext};
+use crate::filter::Allowed;
+use crate::generation;
+use crate::manifest::Manifest;
+use crate::store::SpanStore;
+use crate::text_index::TextIndex;
+use crate::vectors::VectorIndex;
+use std::path::{Path, PathBuf};
+
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const STORE_FILE: &str = "store.bin";
+pub(crate) const TANTIVY_DIR: &str = "tantivy";
+
+/// A committed index generation, open for reading. Immutable: a later
+/// commit writes a new generation, and readers reopen to see it.
+pub struct Index {
+    dir: PathBuf,
+    manifest: Manifest,
+    store: SpanStore,
+    text: TextIndex,
+    vectors: Option<VectorIndex>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("dir", &self.dir)
+            .field("manifest", &self.manifest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Index {
+    /// Opens the committed generation in `index_dir`.
+    pub fn open(index_dir: &Path) -> Result<Index, IndexError> {
+        let (_, dir) = generation::current(index_dir)?
+            .ok_or_else(|| IndexError::NotFound(index_dir.to_path_buf()))?;
+        let manifest = Manifest::read(&dir.join(MANIFEST_FILE))?;
+        let store = read_store(&dir.join(STORE_FILE))?;
+        let text = TextIndex::open(&dir.join(TANTIVY_DIR))?;
+        let vectors = match &manifest.embedding {
+            Some(_) => Some(VectorIndex::open(&dir)?),
+            None => None,
+        };
+        Ok(Index {
+            dir: index_dir.to_path_buf(),
+            manifest,
+            store,
+            text,
+            vectors,
+        })
+    }
+
+    /// The index folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// What this generation holds.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Documents and spans.
+    pub fn store(&self) -> &SpanStore {
+        &self.store
+    }
+
+    /// The BM25 index.
+    pub fn text(&self) -> &TextIndex {
+        &self.text
+    }
+
+    /// The vector index, if the index was embedded.
+    pub fn vectors(&self) -> Option<&VectorIndex> {
+        self.vectors.as_ref()
+    }
+
+    /// BM25 top `k`, as `(ord, score)`.
+    pub fn bm25(&self, query: &str, k: usize, allowed: Option<&Allowed>) -> Result<Vec<(u32, f32)>, IndexError> {
+        self.text.search(query, k, allowed)
+    }
+
+    /// Checks that `embedder` is the model the index was embedded with.
+    pub fn check_model(&self, embedder: &Embedder) -> Result<(), IndexError> {
+        match &self.manifest.embedding {
+            None => Err(IndexError::NoVectors(format!(
+                "index at {} was built without an embedding model",
+                self.dir.display()
+            ))),
+            Some(e) if e.model != embedder.id() => Err(IndexError::ModelMismatch {
+                indexed: e.model.clone(),
+                loaded: embedder.id().to_string(),
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+pub(crate) fn read_store(path: &Path) -> Result<SpanStore, IndexError> {
+    let bytes = std::fs::read(path).io("reading", path)?;
+    let mut store: SpanStore = postcard::from_bytes(&bytes).map_err(|e| IndexError::Corrupt {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    store.reindex();
+    Ok(store)
+}

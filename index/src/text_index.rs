@@ -1,0 +1,144 @@
+//! BM25 over retrievable spans with tantivy. One English-stemmed `body`
+//! field holds the title, heading path and text, like BEIR's title + text
+//! concatenation: a span about "per diem" under a "Travel" heading matches
+//! "travel per diem" even when its own text never says "travel".
+
+use crate::error::IndexError;
+use crate::filter::Allowed;
+use bubble_ingest::Span;
+use std::path::Path;
+use tantivy::collector::{FilterCollector, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
+    STORED,
+};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, Term};
+
+const TOKENIZER: &str = "en_stem";
+
+struct Fields {
+    body: Field,
+    ord: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let body = b.add_text_field("body", text);
+    let ord = b.add_u64_field("ord", FAST | INDEXED | STORED);
+    (b.build(), Fields { body, ord })
+}
+
+/// The text a span is searched by: title, heading path and text.
+pub(crate) fn search_text(title: &str, span: &Span) -> String {
+    let mut parts: Vec<&str> = Vec::with_capacity(span.heading_path.len() + 2);
+    if span.heading_path.first().map(String::as_str) != Some(title) {
+        parts.push(title);
+    }
+    parts.extend(span.heading_path.iter().map(String::as_str));
+    parts.push(&span.text);
+    parts.join("\n")
+}
+
+/// Writes a tantivy index of `(ord, search text)` into `dir`.
+pub(crate) fn build(dir: &Path, docs: impl Iterator<Item = (u32, String)>) -> Result<(), IndexError> {
+    let (schema, f) = schema();
+    let index = Index::create_in_dir(dir, schema)?;
+    // One thread keeps the build deterministic in segment layout and leaves
+    // the other core to the embedder.
+    let mut writer = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
+    for (ord, text) in docs {
+        writer.add_document(doc!(f.body => text, f.ord => u64::from(ord)))?;
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
+/// An opened BM25 index.
+pub struct TextIndex {
+    reader: IndexReader,
+    analyzer: TextAnalyzer,
+    fields: Fields,
+}
+
+impl TextIndex {
+    pub(crate) fn open(dir: &Path) -> Result<TextIndex, IndexError> {
+        let index = Index::open_in_dir(dir)?;
+        let (_, fields) = schema();
+        let analyzer = index.tokenizers().get(TOKENIZER).ok_or_else(|| {
+            IndexError::Corrupt {
+                path: dir.to_path_buf(),
+                detail: format!("tokenizer {TOKENIZER} missing"),
+            }
+        })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(TextIndex {
+            reader,
+            analyzer,
+            fields,
+        })
+    }
+
+    /// The BM25 top `k` spans for a free-text query, as `(ord, score)`,
+    /// best first, ties broken by ord. Query syntax is not interpreted:
+    /// every analysed term is an optional clause, as in plain BM25.
+    pub fn search(
+        &self,
+        query: &str,
+        k: usize,
+        allowed: Option<&Allowed>,
+    ) -> Result<Vec<(u32, f32)>, IndexError> {
+        let mut analyzer = self.analyzer.clone();
+        let mut stream = analyzer.token_stream(query);
+        let mut terms: Vec<String> = Vec::new();
+        while let Some(tok) = stream.next() {
+            if !terms.contains(&tok.text) {
+                terms.push(tok.text.clone());
+            }
+        }
+        if terms.is_empty() || k == 0 {
+            return Ok(Vec::new());
+        }
+        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+            .iter()
+            .map(|t| {
+                let term = Term::from_field_text(self.fields.body, t);
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+                (Occur::Should, q)
+            })
+            .collect();
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(k);
+        let hits = match allowed {
+            Some(a) => {
+                let a = a.clone();
+                searcher.search(
+                    &query,
+                    &FilterCollector::new("ord".to_string(), move |ord: u64| a.contains(ord as u32), top),
+                )?
+            }
+            None => searcher.search(&query, &top)?,
+        };
+        let mut out = Vec::with_capacity(hits.len());
+        for (score, addr) in hits {
+            let doc: tantivy::TantivyDocument = searcher.doc(addr)?;
+            if let Some(ord) = doc.get_first(self.fields.ord).and_then(|v| v.as_u64()) {
+                out.push((ord as u32, score));
+            }
+        }
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+}

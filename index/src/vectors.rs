@@ -1,0 +1,176 @@
+//! Dense vectors: a flat matrix (the exact vectors, for re-ranking and
+//! redundancy) and an HNSW graph over it (hnsw_rs, cosine) for search.
+
+use crate::error::{IndexError, IoContext};
+use crate::filter::Allowed;
+use hnsw_rs::prelude::{AnnT, DistCosine, Hnsw, HnswIo};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+const MATRIX_FILE: &str = "vectors.f32";
+const GRAPH_BASENAME: &str = "hnsw";
+const MAX_NB_CONNECTION: usize = 16;
+const EF_CONSTRUCTION: usize = 200;
+const MAX_LAYER: usize = 16;
+
+/// Vectors of retrievable spans, keyed by span ord.
+#[derive(Debug, Clone, Default)]
+pub struct VectorMatrix {
+    dim: usize,
+    ords: Vec<u32>,
+    data: Vec<f32>,
+}
+
+impl VectorMatrix {
+    /// An empty matrix of dimension `dim`.
+    pub fn new(dim: usize) -> VectorMatrix {
+        VectorMatrix {
+            dim,
+            ..Default::default()
+        }
+    }
+
+    /// Appends the vector of span `ord`.
+    pub fn push(&mut self, ord: u32, v: &[f32]) {
+        debug_assert_eq!(v.len(), self.dim);
+        self.ords.push(ord);
+        self.data.extend_from_slice(v);
+    }
+
+    /// Number of vectors.
+    pub fn len(&self) -> usize {
+        self.ords.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ords.is_empty()
+    }
+
+    /// Vector dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// `(ord, vector)` pairs in row order.
+    pub fn rows(&self) -> impl Iterator<Item = (u32, &[f32])> {
+        self.ords
+            .iter()
+            .copied()
+            .zip(self.data.chunks_exact(self.dim.max(1)))
+    }
+
+    fn write(&self, dir: &Path) -> Result<(), IndexError> {
+        let path = dir.join(MATRIX_FILE);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).io("creating", &path)?);
+        let header = [self.dim as u32, self.ords.len() as u32];
+        for x in header.iter().chain(&self.ords) {
+            out.write_all(&x.to_le_bytes()).io("writing", &path)?;
+        }
+        for x in &self.data {
+            out.write_all(&x.to_le_bytes()).io("writing", &path)?;
+        }
+        let file = out.into_inner().map_err(|e| e.into_error()).io("writing", &path)?;
+        file.sync_all().io("syncing", &path)
+    }
+
+    fn read(dir: &Path) -> Result<VectorMatrix, IndexError> {
+        let path = dir.join(MATRIX_FILE);
+        let bytes = std::fs::read(&path).io("reading", &path)?;
+        let words: Vec<[u8; 4]> = bytes
+            .chunks_exact(4)
+            .map(|c| [c[0], c[1], c[2], c[3]])
+            .collect();
+        let corrupt = |detail: &str| IndexError::Corrupt {
+            path: path.clone(),
+            detail: detail.to_string(),
+        };
+        if bytes.len() % 4 != 0 || words.len() < 2 {
+            return Err(corrupt("truncated header"));
+        }
+        let dim = u32::from_le_bytes(words[0]) as usize;
+        let n = u32::from_le_bytes(words[1]) as usize;
+        if words.len() != 2 + n + n * dim {
+            return Err(corrupt("length does not match its header"));
+        }
+        Ok(VectorMatrix {
+            dim,
+            ords: words[2..2 + n].iter().map(|w| u32::from_le_bytes(*w)).collect(),
+            data: words[2 + n..].iter().map(|w| f32::from_le_bytes(*w)).collect(),
+        })
+    }
+}
+
+/// Writes the matrix and its HNSW graph into a generation folder.
+pub(crate) fn write(dir: &Path, matrix: &VectorMatrix) -> Result<(), IndexError> {
+    matrix.write(dir)?;
+    let hnsw: Hnsw<'_, f32, DistCosine> = Hnsw::new(
+        MAX_NB_CONNECTION,
+        matrix.len().max(1),
+        MAX_LAYER,
+        EF_CONSTRUCTION,
+        DistCosine {},
+    );
+    let rows: Vec<(&[f32], usize)> = matrix.rows().map(|(o, v)| (v, o as usize)).collect();
+    hnsw.parallel_insert_slice(&rows);
+    hnsw.file_dump(dir, GRAPH_BASENAME)
+        .map_err(|e| IndexError::Hnsw(e.to_string()))?;
+    Ok(())
+}
+
+/// An opened vector index.
+pub struct VectorIndex {
+    matrix: VectorMatrix,
+    row_of: HashMap<u32, usize>,
+    hnsw: Hnsw<'static, f32, DistCosine>,
+}
+
+impl VectorIndex {
+    pub(crate) fn open(dir: &Path) -> Result<VectorIndex, IndexError> {
+        let matrix = VectorMatrix::read(dir)?;
+        // hnsw_rs ties a loaded graph's lifetime to its loader; the loader is
+        // small (paths and options), so it lives as long as the process.
+        let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, GRAPH_BASENAME)));
+        let hnsw = loader
+            .load_hnsw::<f32, DistCosine>()
+            .map_err(|e| IndexError::Hnsw(format!("loading graph in {}: {e}", dir.display())))?;
+        let row_of = matrix.ords.iter().enumerate().map(|(i, o)| (*o, i)).collect();
+        Ok(VectorIndex {
+            matrix,
+            row_of,
+            hnsw,
+        })
+    }
+
+    /// The exact matrix.
+    pub fn matrix(&self) -> &VectorMatrix {
+        &self.matrix
+    }
+
+    /// The vector of span `ord`, if it has one.
+    pub fn vector(&self, ord: u32) -> Option<&[f32]> {
+        let row = *self.row_of.get(&ord)?;
+        let d = self.matrix.dim;
+        self.matrix.data.get(row * d..(row + 1) * d)
+    }
+
+    /// The approximate top `k` spans by cosine, as `(ord, cosine)`, best
+    /// first, ties broken by ord. `ef` is the HNSW search breadth.
+    pub fn search(&self, query: &[f32], k: usize, ef: usize, allowed: Option<&Allowed>) -> Vec<(u32, f32)> {
+        if k == 0 || self.matrix.is_empty() || query.len() != self.matrix.dim {
+            return Vec::new();
+        }
+        let ef = ef.max(k);
+        let found = match allowed {
+            Some(a) => self.hnsw.search_filter(query, k, ef, Some(a)),
+            None => self.hnsw.search(query, k, ef),
+        };
+        let mut out: Vec<(u32, f32)> = found
+            .into_iter()
+            .map(|n| (n.d_id as u32, 1.0 - n.distance))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+}

@@ -1,0 +1,154 @@
+//! Flags and subcommands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Bubble: the best cited context for an LLM, in N tokens of its tokenizer.
+#[derive(Debug, Parser)]
+#[command(name = "bubble", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Index files and folders (Markdown, HTML, text, CSV/TSV, JSONL, .gz);
+    /// re-running updates the index incrementally.
+    Index(IndexArgs),
+    /// Search an index.
+    Search(SearchArgs),
+    /// Run a benchmark.
+    Eval {
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Folder with the embedding model and ONNX Runtime (default: $BUBBLE_MODELS,
+    /// else the `models/` folder set up by scripts/setup).
+    #[arg(long, global = true)]
+    pub models: Option<PathBuf>,
+    /// Do not load an embedding model: BM25 only.
+    #[arg(long, global = true)]
+    pub no_embed: bool,
+    /// Threads for the embedding model.
+    #[arg(long, global = true, default_value_t = 2)]
+    pub threads: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Files or folders to index.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Index folder (created if missing).
+    #[arg(long)]
+    pub index: PathBuf,
+    /// Only index files matching this glob (relative to each path); repeatable.
+    #[arg(long)]
+    pub include: Vec<String>,
+    /// Skip files matching this glob; repeatable.
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    /// Tokenizer for token counts: cl100k_base (default), o200k_base, or a tokenizer.json path.
+    #[arg(long)]
+    pub tokenizer: Option<String>,
+    /// Skip files larger than this many MiB (after decompression).
+    #[arg(long, default_value_t = 64)]
+    pub max_file_mb: u64,
+    /// Embed every span again (after changing the model).
+    #[arg(long)]
+    pub reembed: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    Bm25,
+    Dense,
+    Hybrid,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FusionArg {
+    Rrf,
+    Weighted,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The query.
+    #[arg(required = true)]
+    pub query: Vec<String>,
+    /// Index folder.
+    #[arg(long)]
+    pub index: PathBuf,
+    /// Retrieval channels.
+    #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
+    pub mode: ModeArg,
+    /// Hits to show.
+    #[arg(short, long, default_value_t = 10)]
+    pub k: usize,
+    /// Hybrid fusion.
+    #[arg(long, value_enum, default_value_t = FusionArg::Rrf)]
+    pub fusion: FusionArg,
+    /// RRF rank constant.
+    #[arg(long, default_value_t = 60.0)]
+    pub rrf_k: f32,
+    /// Dense weight for weighted fusion.
+    #[arg(long, default_value_t = 0.5)]
+    pub dense_weight: f32,
+    /// HNSW search breadth.
+    #[arg(long, default_value_t = 128)]
+    pub ef: usize,
+    /// Only spans of files matching this glob; repeatable.
+    #[arg(long)]
+    pub path: Vec<String>,
+    /// Only spans of this kind (paragraph, list, code, row); repeatable.
+    #[arg(long)]
+    pub kind: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// nDCG@10, Recall@100, indexing throughput and latency on a BEIR dataset.
+    Retrieval(EvalRetrievalArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Dataset {
+    Scifact,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalRetrievalArgs {
+    /// The dataset.
+    #[arg(long, value_enum)]
+    pub dataset: Dataset,
+    /// The dataset file (SciFact: the CSV zip).
+    #[arg(long, default_value = "../shared/data/scifact/scifact.zip")]
+    pub data: PathBuf,
+    /// Work folder for the converted corpus and the reusable index.
+    #[arg(long, default_value = ".bubble/eval")]
+    pub work: PathBuf,
+    /// Also measure weighted fusion with this dense weight.
+    #[arg(long, default_value_t = 0.5)]
+    pub dense_weight: f32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}

@@ -1,0 +1,195 @@
+//! Each subcommand: parse flags into library calls, print results.
+
+use crate::cli::{Cli, Command, Dataset, EvalCommand, EvalRetrievalArgs, FusionArg, IndexArgs, ModeArg, ModelArgs, SearchArgs};
+use crate::progress::BuildBar;
+use anyhow::{bail, Context, Result};
+use bubble_index::bubble_ingest::{IngestOptions, SpanKind};
+use bubble_index::{build, find_models_dir, BuildOptions, BuildReport, Embedder, Index, WalkOptions};
+use bubble_retrieval::{Fusion, Mode, Retriever, SearchRequest, SpanFilter};
+use std::process::ExitCode;
+
+/// Exit code when the run succeeded but some files were skipped.
+const EXIT_SKIPPED: u8 = 3;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Index(args) => index(args),
+        Command::Search(args) => search(args),
+        Command::Eval { what: EvalCommand::Retrieval(args) } => eval_retrieval(args),
+    }
+}
+
+/// Loads the embedding model, or says why Bubble runs BM25-only.
+/// `BUBBLE_REQUIRE_MODELS=1` turns a missing model into an error (for CI).
+fn load_embedder(args: &ModelArgs) -> Result<(Option<Embedder>, Option<String>)> {
+    if args.no_embed {
+        return Ok((None, Some("BM25 only: --no-embed given".into())));
+    }
+    let required = std::env::var("BUBBLE_REQUIRE_MODELS").is_ok_and(|v| v == "1");
+    let found = find_models_dir(args.models.as_deref());
+    let result = match &found {
+        Some(dir) => Embedder::load(dir, args.threads).map_err(|e| e.to_string()),
+        None => Err("no models folder found (run scripts/setup, or pass --models DIR)".to_string()),
+    };
+    match result {
+        Ok(e) => Ok((Some(e), None)),
+        Err(why) if required => bail!("embedding model required (BUBBLE_REQUIRE_MODELS=1): {why}"),
+        Err(why) => Ok((None, Some(format!("BM25 only: {why}")))),
+    }
+}
+
+fn index(args: IndexArgs) -> Result<ExitCode> {
+    let (embedder, notice) = load_embedder(&args.model)?;
+    if let Some(n) = &notice {
+        eprintln!("{n}");
+    }
+    let opts = BuildOptions {
+        walk: WalkOptions { include: args.include, exclude: args.exclude },
+        ingest: IngestOptions { max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024) },
+        tokenizer: args.tokenizer,
+        reembed: args.reembed,
+    };
+    let mut bar = BuildBar::new();
+    let report = build(&args.index, &args.paths, &opts, embedder.as_ref(), &mut |p| bar.update(p))
+        .with_context(|| format!("indexing into {}", args.index.display()))?;
+    bar.finish();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report_json(&report, notice))?);
+    } else {
+        print_report(&report, notice.as_deref());
+    }
+    Ok(if report.skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_SKIPPED) })
+}
+
+fn report_json(r: &BuildReport, notice: Option<String>) -> serde_json::Value {
+    serde_json::json!({
+        "files_seen": r.files_seen, "added": r.added, "updated": r.updated,
+        "removed": r.removed, "unchanged": r.unchanged, "ignored": r.ignored,
+        "skipped": r.skipped.iter().map(|(p, why)| serde_json::json!({"path": p, "reason": why})).collect::<Vec<_>>(),
+        "warnings": r.warnings.iter().map(|(p, w)| serde_json::json!({"path": p, "problem": w})).collect::<Vec<_>>(),
+        "embedded": r.embedded, "committed": r.committed,
+        "seconds": {"total": r.total_seconds, "parse": r.parse_seconds, "embed": r.embed_seconds, "write": r.write_seconds},
+        "manifest": r.manifest, "notice": notice,
+    })
+}
+
+fn print_report(r: &BuildReport, notice: Option<&str>) {
+    let counts = r.manifest.as_ref().map(|m| m.counts.clone()).unwrap_or_default();
+    println!(
+        "{} files seen: {} added, {} updated, {} removed, {} unchanged, {} skipped",
+        r.files_seen, r.added, r.updated, r.removed, r.unchanged, r.skipped.len()
+    );
+    println!(
+        "index: {} files, {} documents, {} spans ({} retrievable, {} vectors), {} tokens",
+        counts.files, counts.documents, counts.spans, counts.retrievable, counts.vectors, counts.tokens
+    );
+    let rate = if r.total_seconds > 0.0 { counts.spans as f64 / r.total_seconds } else { 0.0 };
+    println!(
+        "time: {:.2} s ({:.0} spans/s; parse {:.2} s, embed {:.2} s for {} spans, write {:.2} s){}",
+        r.total_seconds, rate, r.parse_seconds, r.embed_seconds, r.embedded, r.write_seconds,
+        if r.committed { "" } else { "; nothing changed, nothing written" }
+    );
+    if !r.ignored.is_empty() {
+        let shown: Vec<&str> = r.ignored.iter().take(5).map(String::as_str).collect();
+        let more = r.ignored.len().saturating_sub(shown.len());
+        println!(
+            "ignored {} files of unsupported types: {}{}",
+            r.ignored.len(),
+            shown.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        );
+    }
+    for (p, why) in &r.skipped {
+        println!("skipped {p}: {why}");
+    }
+    for (p, w) in &r.warnings {
+        println!("warning {p}: {w}");
+    }
+    if let Some(n) = notice {
+        println!("{n}");
+    }
+}
+
+fn search(args: SearchArgs) -> Result<ExitCode> {
+    let index = Index::open(&args.index)?;
+    let mode = match args.mode {
+        ModeArg::Bm25 => Mode::Bm25,
+        ModeArg::Dense => Mode::Dense,
+        ModeArg::Hybrid => Mode::Hybrid,
+    };
+    let wants_model = mode != Mode::Bm25 && index.manifest().embedding.is_some();
+    let (embedder, _) = if wants_model { load_embedder(&args.model)? } else { (None, None) };
+    let kinds = args
+        .kind
+        .iter()
+        .map(|k| SpanKind::parse(k).with_context(|| format!("unknown span kind {k:?}")))
+        .collect::<Result<Vec<_>>>()?;
+    let mut req = SearchRequest::new(args.query.join(" "));
+    req.mode = mode;
+    req.k = args.k;
+    req.depth = args.k.max(100);
+    req.ef = args.ef;
+    req.fusion = match args.fusion {
+        FusionArg::Rrf => Fusion::Rrf { k: args.rrf_k },
+        FusionArg::Weighted => Fusion::Weighted { dense_weight: args.dense_weight },
+    };
+    req.filter = SpanFilter { paths: args.path, kinds };
+    let resp = Retriever::new(&index, embedder.as_ref()).search(&req)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&resp)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for n in &resp.notices {
+        eprintln!("{n}");
+    }
+    for (i, h) in resp.hits.iter().enumerate() {
+        let channel = |c: &Option<bubble_retrieval::ChannelScore>| {
+            c.map_or("-".to_string(), |c| format!("#{} {:.3}", c.rank, c.score))
+        };
+        println!(
+            "{:>2}. {:.4}  {}:{}-{}  [{}]  bm25 {}  dense {}",
+            i + 1, h.score, h.source, h.line_range.0, h.line_range.1, h.kind,
+            channel(&h.bm25), channel(&h.dense)
+        );
+        if !h.heading_path.is_empty() {
+            println!("    {}", h.heading_path.join(" > "));
+        }
+        println!("    {}", ellipsize(&h.text, 240));
+    }
+    println!("({} hits, {} mode, {:.1} ms)", resp.hits.len(), resp.mode.as_str(), resp.total_ms);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ellipsize(s: &str, max_chars: usize) -> String {
+    let flat = s.replace('\n', " ");
+    match flat.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
+}
+
+fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {
+    let Dataset::Scifact = args.dataset;
+    let data = bubble_eval::scifact::load(&args.data)
+        .with_context(|| format!("loading SciFact from {}", args.data.display()))?;
+    let (embedder, notice) = load_embedder(&args.model)?;
+    if let Some(n) = &notice {
+        eprintln!("{n}");
+    }
+    let opts = bubble_eval::retrieval::RetrievalEvalOptions {
+        work_dir: args.work.join("scifact"),
+        modes: vec![Mode::Bm25, Mode::Dense, Mode::Hybrid],
+        fusions: vec![Fusion::Rrf { k: 60.0 }, Fusion::Weighted { dense_weight: args.dense_weight }],
+        depth: 100,
+        ef: 128,
+    };
+    let mut bar = BuildBar::new();
+    let result = bubble_eval::retrieval::run_scifact(&data, &opts, embedder.as_ref(), &mut |p| bar.update(p))?;
+    bar.finish();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", result.to_table());
+    }
+    Ok(ExitCode::SUCCESS)
+}
