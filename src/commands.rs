@@ -1,10 +1,15 @@
 //! Each subcommand: parse flags into library calls, print results.
 
-use crate::cli::{Cli, Command, Dataset, EvalCommand, EvalRetrievalArgs, FusionArg, IndexArgs, ModeArg, ModelArgs, SearchArgs};
+use crate::cli::{
+    Cli, Command, Dataset, EvalCommand, EvalRetrievalArgs, FusionArg, IndexArgs, ModeArg,
+    ModelArgs, SearchArgs,
+};
 use crate::progress::BuildBar;
 use anyhow::{bail, Context, Result};
 use bubble_index::bubble_ingest::{IngestOptions, SpanKind};
-use bubble_index::{build, find_models_dir, BuildOptions, BuildReport, Embedder, Index, WalkOptions};
+use bubble_index::{
+    build, find_models_dir, BuildOptions, BuildReport, Embedder, Index, WalkOptions,
+};
 use bubble_retrieval::{Fusion, Mode, Retriever, SearchRequest, SpanFilter};
 use std::process::ExitCode;
 
@@ -15,7 +20,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Index(args) => index(args),
         Command::Search(args) => search(args),
-        Command::Eval { what: EvalCommand::Retrieval(args) } => eval_retrieval(args),
+        Command::Eval {
+            what: EvalCommand::Retrieval(args),
+        } => eval_retrieval(args),
     }
 }
 
@@ -40,25 +47,40 @@ fn load_embedder(args: &ModelArgs) -> Result<(Option<Embedder>, Option<String>)>
 
 fn index(args: IndexArgs) -> Result<ExitCode> {
     let (embedder, notice) = load_embedder(&args.model)?;
-    if let Some(n) = &notice {
-        eprintln!("{n}");
-    }
     let opts = BuildOptions {
-        walk: WalkOptions { include: args.include, exclude: args.exclude },
-        ingest: IngestOptions { max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024) },
+        walk: WalkOptions {
+            include: args.include,
+            exclude: args.exclude,
+        },
+        ingest: IngestOptions {
+            max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024),
+        },
         tokenizer: args.tokenizer,
         reembed: args.reembed,
     };
     let mut bar = BuildBar::new();
-    let report = build(&args.index, &args.paths, &opts, embedder.as_ref(), &mut |p| bar.update(p))
-        .with_context(|| format!("indexing into {}", args.index.display()))?;
+    let report = build(
+        &args.index,
+        &args.paths,
+        &opts,
+        embedder.as_ref(),
+        &mut |p| bar.update(p),
+    )
+    .with_context(|| format!("indexing into {}", args.index.display()))?;
     bar.finish();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report_json(&report, notice))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report_json(&report, notice))?
+        );
     } else {
         print_report(&report, notice.as_deref());
     }
-    Ok(if report.skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_SKIPPED) })
+    Ok(if report.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_SKIPPED)
+    })
 }
 
 fn report_json(r: &BuildReport, notice: Option<String>) -> serde_json::Value {
@@ -74,20 +96,47 @@ fn report_json(r: &BuildReport, notice: Option<String>) -> serde_json::Value {
 }
 
 fn print_report(r: &BuildReport, notice: Option<&str>) {
-    let counts = r.manifest.as_ref().map(|m| m.counts.clone()).unwrap_or_default();
+    let counts = r
+        .manifest
+        .as_ref()
+        .map(|m| m.counts.clone())
+        .unwrap_or_default();
     println!(
         "{} files seen: {} added, {} updated, {} removed, {} unchanged, {} skipped",
-        r.files_seen, r.added, r.updated, r.removed, r.unchanged, r.skipped.len()
+        r.files_seen,
+        r.added,
+        r.updated,
+        r.removed,
+        r.unchanged,
+        r.skipped.len()
     );
     println!(
         "index: {} files, {} documents, {} spans ({} retrievable, {} vectors), {} tokens",
-        counts.files, counts.documents, counts.spans, counts.retrievable, counts.vectors, counts.tokens
+        counts.files,
+        counts.documents,
+        counts.spans,
+        counts.retrievable,
+        counts.vectors,
+        counts.tokens
     );
-    let rate = if r.total_seconds > 0.0 { counts.spans as f64 / r.total_seconds } else { 0.0 };
+    let rate = if r.total_seconds > 0.0 {
+        counts.spans as f64 / r.total_seconds
+    } else {
+        0.0
+    };
     println!(
         "time: {:.2} s ({:.0} spans/s; parse {:.2} s, embed {:.2} s for {} spans, write {:.2} s){}",
-        r.total_seconds, rate, r.parse_seconds, r.embed_seconds, r.embedded, r.write_seconds,
-        if r.committed { "" } else { "; nothing changed, nothing written" }
+        r.total_seconds,
+        rate,
+        r.parse_seconds,
+        r.embed_seconds,
+        r.embedded,
+        r.write_seconds,
+        if r.committed {
+            ""
+        } else {
+            "; nothing changed, nothing written"
+        }
     );
     if !r.ignored.is_empty() {
         let shown: Vec<&str> = r.ignored.iter().take(5).map(String::as_str).collect();
@@ -96,7 +145,11 @@ fn print_report(r: &BuildReport, notice: Option<&str>) {
             "ignored {} files of unsupported types: {}{}",
             r.ignored.len(),
             shown.join(", "),
-            if more > 0 { format!(" and {more} more") } else { String::new() }
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         );
     }
     for (p, why) in &r.skipped {
@@ -118,7 +171,11 @@ fn search(args: SearchArgs) -> Result<ExitCode> {
         ModeArg::Hybrid => Mode::Hybrid,
     };
     let wants_model = mode != Mode::Bm25 && index.manifest().embedding.is_some();
-    let (embedder, _) = if wants_model { load_embedder(&args.model)? } else { (None, None) };
+    let (embedder, _) = if wants_model {
+        load_embedder(&args.model)?
+    } else {
+        (None, None)
+    };
     let kinds = args
         .kind
         .iter()
@@ -131,9 +188,14 @@ fn search(args: SearchArgs) -> Result<ExitCode> {
     req.ef = args.ef;
     req.fusion = match args.fusion {
         FusionArg::Rrf => Fusion::Rrf { k: args.rrf_k },
-        FusionArg::Weighted => Fusion::Weighted { dense_weight: args.dense_weight },
+        FusionArg::Weighted => Fusion::Weighted {
+            dense_weight: args.dense_weight,
+        },
     };
-    req.filter = SpanFilter { paths: args.path, kinds };
+    req.filter = SpanFilter {
+        paths: args.path,
+        kinds,
+    };
     let resp = Retriever::new(&index, embedder.as_ref()).search(&req)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&resp)?);
@@ -148,15 +210,26 @@ fn search(args: SearchArgs) -> Result<ExitCode> {
         };
         println!(
             "{:>2}. {:.4}  {}:{}-{}  [{}]  bm25 {}  dense {}",
-            i + 1, h.score, h.source, h.line_range.0, h.line_range.1, h.kind,
-            channel(&h.bm25), channel(&h.dense)
+            i + 1,
+            h.score,
+            h.source,
+            h.line_range.0,
+            h.line_range.1,
+            h.kind,
+            channel(&h.bm25),
+            channel(&h.dense)
         );
         if !h.heading_path.is_empty() {
             println!("    {}", h.heading_path.join(" > "));
         }
         println!("    {}", ellipsize(&h.text, 240));
     }
-    println!("({} hits, {} mode, {:.1} ms)", resp.hits.len(), resp.mode.as_str(), resp.total_ms);
+    println!(
+        "({} hits, {} mode, {:.1} ms)",
+        resp.hits.len(),
+        resp.mode.as_str(),
+        resp.total_ms
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -179,12 +252,19 @@ fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {
     let opts = bubble_eval::retrieval::RetrievalEvalOptions {
         work_dir: args.work.join("scifact"),
         modes: vec![Mode::Bm25, Mode::Dense, Mode::Hybrid],
-        fusions: vec![Fusion::Rrf { k: 60.0 }, Fusion::Weighted { dense_weight: args.dense_weight }],
+        fusions: vec![
+            Fusion::Rrf { k: 60.0 },
+            Fusion::Weighted {
+                dense_weight: args.dense_weight,
+            },
+        ],
         depth: 100,
         ef: 128,
     };
     let mut bar = BuildBar::new();
-    let result = bubble_eval::retrieval::run_scifact(&data, &opts, embedder.as_ref(), &mut |p| bar.update(p))?;
+    let result = bubble_eval::retrieval::run_scifact(&data, &opts, embedder.as_ref(), &mut |p| {
+        bar.update(p)
+    })?;
     bar.finish();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);

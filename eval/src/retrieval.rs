@@ -126,8 +126,13 @@ pub fn run_scifact(
     let corpus = opts.work_dir.join("corpus.jsonl");
     data.write_jsonl(&corpus)?;
     let index_dir = opts.work_dir.join("index");
-    let report = build(&index_dir, std::slice::from_ref(&corpus), &BuildOptions::default(), embedder, progress)
-?;
+    let report = build(
+        &index_dir,
+        std::slice::from_ref(&corpus),
+        &BuildOptions::default(),
+        embedder,
+        progress,
+    )?;
     let indexing = indexing_stats(&opts.work_dir, &report)?;
     let index = Index::open(&index_dir)?;
     let retriever = Retriever::new(&index, embedder);
@@ -219,20 +224,38 @@ fn indexing_stats(work_dir: &Path, report: &BuildReport) -> Result<IndexingStats
             }
         }
     }
-    let counts = report.manifest.as_ref().map(|m| m.counts.clone()).unwrap_or_default();
+    let counts = report
+        .manifest
+        .as_ref()
+        .map(|m| m.counts.clone())
+        .unwrap_or_default();
     let stats = IndexingStats {
         documents: counts.documents,
         spans: counts.spans,
         embedded: report.embedded,
         seconds: report.total_seconds,
         embed_seconds: report.embed_seconds,
-        embed_share: if report.total_seconds > 0.0 { report.embed_seconds / report.total_seconds } else { 0.0 },
-        spans_per_second: if report.total_seconds > 0.0 { counts.spans as f64 / report.total_seconds } else { 0.0 },
+        embed_share: if report.total_seconds > 0.0 {
+            report.embed_seconds / report.total_seconds
+        } else {
+            0.0
+        },
+        spans_per_second: if report.total_seconds > 0.0 {
+            counts.spans as f64 / report.total_seconds
+        } else {
+            0.0
+        },
         built_now: report.committed,
     };
     if report.committed {
-        let json = serde_json::to_vec_pretty(&stats).map_err(|source| EvalError::Json { path: path.clone(), source })?;
-        std::fs::write(&path, json).map_err(|source| EvalError::Io { path: path.clone(), source })?;
+        let json = serde_json::to_vec_pretty(&stats).map_err(|source| EvalError::Json {
+            path: path.clone(),
+            source,
+        })?;
+        std::fs::write(&path, json).map_err(|source| EvalError::Io {
+            path: path.clone(),
+            source,
+        })?;
     }
     Ok(stats)
 }

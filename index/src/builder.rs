@@ -124,7 +124,14 @@ pub fn build(
     report.ignored = found.ignored;
     let old_files: HashMap<&str, usize> = previous
         .as_ref()
-        .map(|p| p.store().files().iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect())
+        .map(|p| {
+            p.store()
+                .files()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.path.as_str(), i))
+                .collect()
+        })
         .unwrap_or_default();
 
     let mut next: BTreeMap<String, NextFile> = BTreeMap::new();
@@ -134,7 +141,10 @@ pub fn build(
         // Refuse an oversized file before reading it into memory.
         if let Ok(meta) = std::fs::metadata(&file.path) {
             if meta.len() > opts.ingest.max_file_bytes {
-                let e = bubble_ingest::IngestError::TooLarge { size: meta.len(), limit: opts.ingest.max_file_bytes };
+                let e = bubble_ingest::IngestError::TooLarge {
+                    size: meta.len(),
+                    limit: opts.ingest.max_file_bytes,
+                };
                 report.skipped.push((file.name.clone(), e.to_string()));
                 continue;
             }
@@ -153,7 +163,14 @@ pub fn build(
         });
         if let Some((p, f)) = old.filter(|(_, f)| f.content_hash == hash && !reembed_all) {
             report.unchanged += 1;
-            next.insert(file.name.clone(), NextFile { hash, docs: p.store().file_documents(f), reused: true });
+            next.insert(
+                file.name.clone(),
+                NextFile {
+                    hash,
+                    docs: p.store().file_documents(f),
+                    reused: true,
+                },
+            );
             continue;
         }
         match parse_file(&file.name, &bytes, &counter, &opts.ingest) {
@@ -166,7 +183,14 @@ pub fn build(
                 for w in ingested.warnings {
                     report.warnings.push((file.name.clone(), w));
                 }
-                next.insert(file.name.clone(), NextFile { hash, docs: ingested.docs, reused: false });
+                next.insert(
+                    file.name.clone(),
+                    NextFile {
+                        hash,
+                        docs: ingested.docs,
+                        reused: false,
+                    },
+                );
             }
             Err(e) => report.skipped.push((file.name.clone(), e.to_string())),
         }
@@ -189,7 +213,11 @@ pub fn build(
             }
             next.insert(
                 f.path.clone(),
-                NextFile { hash: f.content_hash.clone(), docs: p.store().file_documents(f), reused: !reembed_all },
+                NextFile {
+                    hash: f.content_hash.clone(),
+                    docs: p.store().file_documents(f),
+                    reused: !reembed_all,
+                },
             );
         }
     }
@@ -202,10 +230,21 @@ pub fn build(
     }
 
     let reused_flags: Vec<bool> = next.values().map(|f| f.reused).collect();
-    let store = SpanStore::from_files(next.into_iter().map(|(name, f)| (name, f.hash, f.docs)).collect());
+    let store = SpanStore::from_files(
+        next.into_iter()
+            .map(|(name, f)| (name, f.hash, f.docs))
+            .collect(),
+    );
     let embed_started = Instant::now();
     let matrix = match embedder {
-        Some(e) => Some(embed_store(&store, &reused_flags, previous.as_ref(), e, &mut report, progress)?),
+        Some(e) => Some(embed_store(
+            &store,
+            &reused_flags,
+            previous.as_ref(),
+            e,
+            &mut report,
+            progress,
+        )?),
         None => None,
     };
     report.embed_seconds = embed_started.elapsed().as_secs_f64();
@@ -224,7 +263,10 @@ pub fn build(
     Ok(report)
 }
 
-fn resolve_tokenizer(previous: Option<&Index>, requested: Option<&str>) -> Result<String, IndexError> {
+fn resolve_tokenizer(
+    previous: Option<&Index>,
+    requested: Option<&str>,
+) -> Result<String, IndexError> {
     match (previous.map(|p| p.manifest().tokenizer.as_str()), requested) {
         (Some(indexed), Some(req)) if indexed != req => Err(IndexError::TokenizerMismatch {
             indexed: indexed.to_string(),
@@ -238,8 +280,14 @@ fn resolve_tokenizer(previous: Option<&Index>, requested: Option<&str>) -> Resul
 
 /// Whether every span must be embedded again; errors when the model and the
 /// index disagree in a way a re-embed was not asked to fix.
-fn check_embedding(previous: Option<&Index>, embedder: Option<&Embedder>, reembed: bool) -> Result<bool, IndexError> {
-    let Some(prev) = previous else { return Ok(false) };
+fn check_embedding(
+    previous: Option<&Index>,
+    embedder: Option<&Embedder>,
+    reembed: bool,
+) -> Result<bool, IndexError> {
+    let Some(prev) = previous else {
+        return Ok(false);
+    };
     match (&prev.manifest().embedding, embedder) {
         (Some(info), None) => Err(IndexError::NoVectors(format!(
             "the index holds vectors from {}, but no model is loaded: run scripts/setup (or pass --models), \
@@ -295,7 +343,9 @@ fn embed_store(
                 let old = reused_files[fi]
                     .then(|| {
                         let p = previous?;
-                        old_vectors?.vector(p.store().ord_of(&span.id.0)?).map(<[f32]>::to_vec)
+                        old_vectors?
+                            .vector(p.store().ord_of(&span.id.0)?)
+                            .map(<[f32]>::to_vec)
                     })
                     .flatten();
                 if old.is_none() {
@@ -308,7 +358,10 @@ fn embed_store(
     }
     let total = todo.len();
     for (n, chunk) in todo.chunks(EMBED_CHUNK).enumerate() {
-        progress(Progress::Embedding { done: n * EMBED_CHUNK, total });
+        progress(Progress::Embedding {
+            done: n * EMBED_CHUNK,
+            total,
+        });
         let texts: Vec<String> = chunk.iter().map(|(_, t)| t.clone()).collect();
         for ((slot, _), v) in chunk.iter().zip(embedder.embed(&texts)?) {
             vectors[*slot] = Some(v);
@@ -338,11 +391,18 @@ fn manifest_for(
         h.update(f.content_hash.as_bytes());
     }
     h.update(tokenizer.as_bytes());
-    let embedding = embedder.map(|e| EmbeddingInfo { model: e.id().to_string(), dim: e.dim() });
+    let embedding = embedder.map(|e| EmbeddingInfo {
+        model: e.id().to_string(),
+        dim: e.dim(),
+    });
     if let Some(e) = &embedding {
         h.update(e.model.as_bytes());
     }
-    let retrievable: Vec<_> = store.spans().iter().filter(|s| s.kind.is_retrievable()).collect();
+    let retrievable: Vec<_> = store
+        .spans()
+        .iter()
+        .filter(|s| s.kind.is_retrievable())
+        .collect();
     Manifest {
         schema_version: SCHEMA_VERSION,
         id: h.finalize().to_hex()[..16].to_string(),
@@ -360,7 +420,12 @@ fn manifest_for(
     }
 }
 
-fn write_generation(dir: &Path, store: &SpanStore, matrix: Option<&VectorMatrix>, manifest: &Manifest) -> Result<(), IndexError> {
+fn write_generation(
+    dir: &Path,
+    store: &SpanStore,
+    matrix: Option<&VectorMatrix>,
+    manifest: &Manifest,
+) -> Result<(), IndexError> {
     let store_path = dir.join(STORE_FILE);
     let bytes = postcard::to_allocvec(store).map_err(|e| IndexError::Corrupt {
         path: store_path.clone(),

@@ -31,10 +31,12 @@ pub fn find_models_dir(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("BUBBLE_MODELS").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    let exe_ancestors = std::env::current_exe()
-        .ok()
-        .into_iter()
-        .flat_map(|exe| exe.ancestors().skip(1).map(Path::to_path_buf).collect::<Vec<_>>());
+    let exe_ancestors = std::env::current_exe().ok().into_iter().flat_map(|exe| {
+        exe.ancestors()
+            .skip(1)
+            .map(Path::to_path_buf)
+            .collect::<Vec<_>>()
+    });
     exe_ancestors
         .chain(std::env::current_dir().ok())
         .map(|d| d.join("models"))
@@ -68,8 +70,10 @@ impl Embedder {
             )));
         }
         let lib = lib.canonicalize().io("resolving", &lib)?;
-        ort::init_from(&lib).map_err(|e| IndexError::Model(format!("loading {}: {e}", lib.display())))?;
-        let read = |name: &str| std::fs::read(model_dir.join(name)).io("reading", model_dir.join(name));
+        ort::init_from(&lib)
+            .map_err(|e| IndexError::Model(format!("loading {}: {e}", lib.display())))?;
+        let read =
+            |name: &str| std::fs::read(model_dir.join(name)).io("reading", model_dir.join(name));
         let onnx = read("model.onnx")?;
         let id = format!("{MODEL_DIR}@{}", &blake3::hash(&onnx).to_hex()[..12]);
         let files = TokenizerFiles {

@@ -26,6 +26,7 @@ mod text_index;
 mod vectors;
 mod walk;
 
+pub use bubble_ingest;
 pub use builder::{build, embedding_text, BuildOptions, BuildReport, Progress};
 pub use embed::{find_models_dir, Embedder};
 pub use error::IndexError;
@@ -36,4 +37,3 @@ pub use store::{DocEntry, FileEntry, SpanStore};
 pub use text_index::TextIndex;
 pub use vectors::{VectorIndex, VectorMatrix};
 pub use walk::{walk, FoundFile, WalkOptions, WalkResult};
-pub use bubble_ingest;

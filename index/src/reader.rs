@@ -80,7 +80,12 @@ impl Index {
     }
 
     /// BM25 top `k`, as `(ord, score)`.
-    pub fn bm25(&self, query: &str, k: usize, allowed: Option<&Allowed>) -> Result<Vec<(u32, f32)>, IndexError> {
+    pub fn bm25(
+        &self,
+        query: &str,
+        k: usize,
+        allowed: Option<&Allowed>,
+    ) -> Result<Vec<(u32, f32)>, IndexError> {
         self.text.search(query, k, allowed)
     }
 

@@ -10,8 +10,7 @@ use std::path::Path;
 use tantivy::collector::{FilterCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
-    STORED,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
 };
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, Term};
@@ -47,7 +46,10 @@ pub(crate) fn search_text(title: &str, span: &Span) -> String {
 }
 
 /// Writes a tantivy index of `(ord, search text)` into `dir`.
-pub(crate) fn build(dir: &Path, docs: impl Iterator<Item = (u32, String)>) -> Result<(), IndexError> {
+pub(crate) fn build(
+    dir: &Path,
+    docs: impl Iterator<Item = (u32, String)>,
+) -> Result<(), IndexError> {
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema)?;
     // One thread keeps the build deterministic in segment layout and leaves
@@ -72,12 +74,13 @@ impl TextIndex {
     pub(crate) fn open(dir: &Path) -> Result<TextIndex, IndexError> {
         let index = Index::open_in_dir(dir)?;
         let (_, fields) = schema();
-        let analyzer = index.tokenizers().get(TOKENIZER).ok_or_else(|| {
-            IndexError::Corrupt {
+        let analyzer = index
+            .tokenizers()
+            .get(TOKENIZER)
+            .ok_or_else(|| IndexError::Corrupt {
                 path: dir.to_path_buf(),
                 detail: format!("tokenizer {TOKENIZER} missing"),
-            }
-        })?;
+            })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -126,7 +129,11 @@ impl TextIndex {
                 let a = a.clone();
                 searcher.search(
                     &query,
-                    &FilterCollector::new("ord".to_string(), move |ord: u64| a.contains(ord as u32), top),
+                    &FilterCollector::new(
+                        "ord".to_string(),
+                        move |ord: u64| a.contains(ord as u32),
+                        top,
+                    ),
                 )?
             }
             None => searcher.search(&query, &top)?,

@@ -71,7 +71,10 @@ impl VectorMatrix {
         for x in &self.data {
             out.write_all(&x.to_le_bytes()).io("writing", &path)?;
         }
-        let file = out.into_inner().map_err(|e| e.into_error()).io("writing", &path)?;
+        let file = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .io("writing", &path)?;
         file.sync_all().io("syncing", &path)
     }
 
@@ -96,8 +99,14 @@ impl VectorMatrix {
         }
         Ok(VectorMatrix {
             dim,
-            ords: words[2..2 + n].iter().map(|w| u32::from_le_bytes(*w)).collect(),
-            data: words[2 + n..].iter().map(|w| f32::from_le_bytes(*w)).collect(),
+            ords: words[2..2 + n]
+                .iter()
+                .map(|w| u32::from_le_bytes(*w))
+                .collect(),
+            data: words[2 + n..]
+                .iter()
+                .map(|w| f32::from_le_bytes(*w))
+                .collect(),
         })
     }
 }
@@ -135,7 +144,12 @@ impl VectorIndex {
         let hnsw = loader
             .load_hnsw::<f32, DistCosine>()
             .map_err(|e| IndexError::Hnsw(format!("loading graph in {}: {e}", dir.display())))?;
-        let row_of = matrix.ords.iter().enumerate().map(|(i, o)| (*o, i)).collect();
+        let row_of = matrix
+            .ords
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (*o, i))
+            .collect();
         Ok(VectorIndex {
             matrix,
             row_of,
@@ -157,7 +171,13 @@ impl VectorIndex {
 
     /// The approximate top `k` spans by cosine, as `(ord, cosine)`, best
     /// first, ties broken by ord. `ef` is the HNSW search breadth.
-    pub fn search(&self, query: &[f32], k: usize, ef: usize, allowed: Option<&Allowed>) -> Vec<(u32, f32)> {
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        allowed: Option<&Allowed>,
+    ) -> Vec<(u32, f32)> {
         if k == 0 || self.matrix.is_empty() || query.len() != self.matrix.dim {
             return Vec::new();
         }

@@ -61,8 +61,10 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkResult, IndexEr
     let mut out = WalkResult::default();
     for root in roots {
         if !root.exists() {
-            out.skipped
-                .push((root.display().to_string(), "path does not exist".to_string()));
+            out.skipped.push((
+                root.display().to_string(),
+                "path does not exist".to_string(),
+            ));
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -78,7 +80,8 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkResult, IndexEr
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    out.skipped.push((root.display().to_string(), e.to_string()));
+                    out.skipped
+                        .push((root.display().to_string(), e.to_string()));
                     continue;
                 }
             };

@@ -33,7 +33,9 @@ pub fn sentence_ranges(text: &str) -> Vec<Range<usize>> {
         }
         out.extend(pending);
     }
-    out.into_iter().filter_map(|r| trim_range(text, r)).collect()
+    out.into_iter()
+        .filter_map(|r| trim_range(text, r))
+        .collect()
 }
 
 fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -75,7 +77,10 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<&str> {
-        sentence_ranges(text).into_iter().map(|r| &text[r]).collect()
+        sentence_ranges(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
     }
 
     #[test]
@@ -96,6 +101,9 @@ mod tests {
 
     #[test]
     fn list_items_are_units() {
-        assert_eq!(split("- first item\n- second item"), vec!["- first item", "- second item"]);
+        assert_eq!(
+            split("- first item\n- second item"),
+            vec!["- first item", "- second item"]
+        );
     }
 }

@@ -42,12 +42,11 @@ impl TokenCounter {
             "p50k_base" => Engine::Tiktoken(tiktoken_rs::p50k_base_singleton()),
             "r50k_base" => Engine::Tiktoken(tiktoken_rs::r50k_base_singleton()),
             path if path.ends_with(".json") && Path::new(path).is_file() => {
-                let tok = tokenizers::Tokenizer::from_file(path).map_err(|e| {
-                    IngestError::Tokenizer {
+                let tok =
+                    tokenizers::Tokenizer::from_file(path).map_err(|e| IngestError::Tokenizer {
                         name: name.to_string(),
                         detail: e.to_string(),
-                    }
-                })?;
+                    })?;
                 Engine::HuggingFace(Arc::new(tok))
             }
             _ => {
@@ -101,7 +100,12 @@ mod tests {
         let c = TokenCounter::by_name("cl100k_base").unwrap();
         assert_eq!(c.count("hello world"), 2);
         assert_eq!(c.count(""), 0);
-        assert!(TokenCounter::by_name("o200k_base").unwrap().count("hello world") >= 2);
+        assert!(
+            TokenCounter::by_name("o200k_base")
+                .unwrap()
+                .count("hello world")
+                >= 2
+        );
     }
 
     #[test]

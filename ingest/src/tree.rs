@@ -153,7 +153,9 @@ impl TreeBuilder<'_> {
             .map(|h| h.cells.iter().map(|c| c.as_str().to_string()).collect())
             .unwrap_or_default();
         let table_text = if labels.is_empty() {
-            rows.first().map(|r| join_cells(&r.cells)).unwrap_or_default()
+            rows.first()
+                .map(|r| join_cells(&r.cells))
+                .unwrap_or_default()
         } else {
             labels.join(" | ")
         };
@@ -178,10 +180,7 @@ impl TreeBuilder<'_> {
 
     /// Pushes a span under the current section; returns its index.
     fn push(&mut self, kind: SpanKind, text: String, range: Range<usize>) -> usize {
-        let parent = self
-            .sections
-            .last()
-            .map(|(_, i)| self.spans[*i].id.clone());
+        let parent = self.sections.last().map(|(_, i)| self.spans[*i].id.clone());
         // A section's own heading is in its path; its parent's path is the prefix.
         if kind != SpanKind::Section {
             return self.push_child(kind, text, range, parent);
@@ -213,7 +212,8 @@ impl TreeBuilder<'_> {
         let id = self.span_id(kind, &heading_path, &text);
         let line_range = (
             self.lines.line_of(range.start),
-            self.lines.line_of(range.end.saturating_sub(1).max(range.start)),
+            self.lines
+                .line_of(range.end.saturating_sub(1).max(range.start)),
         );
         let tokens = u32::try_from(self.counter.count(&text)).unwrap_or(u32::MAX);
         self.spans.push(Span {

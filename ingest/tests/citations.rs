@@ -9,7 +9,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 fn corpus_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -24,7 +28,9 @@ fn corpus_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn source_text(path: &Path, bytes: &[u8]) -> String {
     if path.extension().is_some_and(|e| e == "gz") {
         let mut s = String::new();
-        flate2::read::GzDecoder::new(bytes).read_to_string(&mut s).unwrap();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_string(&mut s)
+            .unwrap();
         s
     } else {
         String::from_utf8(bytes.to_vec()).unwrap()
@@ -43,7 +49,11 @@ fn every_span_of_the_shipped_corpora_cites_its_source() {
         let bytes = std::fs::read(path).unwrap();
         let name = path.to_string_lossy();
         let ingested = parse_file(&name, &bytes, &counter, &IngestOptions::default()).unwrap();
-        assert!(ingested.warnings.is_empty(), "{name}: {:?}", ingested.warnings);
+        assert!(
+            ingested.warnings.is_empty(),
+            "{name}: {:?}",
+            ingested.warnings
+        );
         let src = source_text(path, &bytes);
         let is_html = name.ends_with(".html");
         for doc in &ingested.docs {
@@ -51,12 +61,17 @@ fn every_span_of_the_shipped_corpora_cites_its_source() {
             for span in &doc.spans {
                 let slice = &src[span.byte_range.clone()];
                 // HTML sources hold entities (&amp;) where the text holds characters.
-                let slice = if is_html { html_escape::decode_html_entities(slice).to_string() } else { slice.to_string() };
+                let slice = if is_html {
+                    html_escape::decode_html_entities(slice).to_string()
+                } else {
+                    slice.to_string()
+                };
                 let want = source_words(doc, span);
                 assert!(
                     in_order(&want, &words(&slice)),
                     "{name}: span {} ({}) words {want:?} not in order in its source {slice:?}",
-                    span.id, span.kind
+                    span.id,
+                    span.kind
                 );
                 spans += 1;
                 kinds.insert(span.kind);
@@ -64,7 +79,16 @@ fn every_span_of_the_shipped_corpora_cites_its_source() {
         }
     }
     // The corpus exercises every structural kind.
-    for k in [SpanKind::Section, SpanKind::Paragraph, SpanKind::List, SpanKind::Code, SpanKind::Table, SpanKind::TableHeader, SpanKind::Row, SpanKind::Sentence] {
+    for k in [
+        SpanKind::Section,
+        SpanKind::Paragraph,
+        SpanKind::List,
+        SpanKind::Code,
+        SpanKind::Table,
+        SpanKind::TableHeader,
+        SpanKind::Row,
+        SpanKind::Sentence,
+    ] {
         assert!(kinds.contains(&k), "no {k} span in the corpus");
     }
     assert!(spans > 300, "only {spans} spans");
@@ -74,14 +98,38 @@ fn every_span_of_the_shipped_corpora_cites_its_source() {
 fn rows_carry_their_header_and_sections_their_path() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpora/acme/tables/pricing.csv");
     let bytes = std::fs::read(&path).unwrap();
-    let out = parse_file("tables/pricing.csv", &bytes, &TokenCounter::default_counter(), &IngestOptions::default()).unwrap();
-    let row = out.docs[0].spans.iter().find(|s| s.kind == SpanKind::Row).unwrap();
+    let out = parse_file(
+        "tables/pricing.csv",
+        &bytes,
+        &TokenCounter::default_counter(),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let row = out.docs[0]
+        .spans
+        .iter()
+        .find(|s| s.kind == SpanKind::Row)
+        .unwrap();
     assert!(row.text.starts_with("Plan: "), "{}", row.text);
-    assert!(row.text.contains(" | Price per month (USD): "), "{}", row.text);
+    assert!(
+        row.text.contains(" | Price per month (USD): "),
+        "{}",
+        row.text
+    );
 
     let md = b"# Guide\n\n## Travel\n\n### Per diem\n\nYou get 60 EUR a day.\n";
-    let out = parse_file("guide.md", md, &TokenCounter::default_counter(), &IngestOptions::default()).unwrap();
-    let p = out.docs[0].spans.iter().find(|s| s.kind == SpanKind::Paragraph).unwrap();
+    let out = parse_file(
+        "guide.md",
+        md,
+        &TokenCounter::default_counter(),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let p = out.docs[0]
+        .spans
+        .iter()
+        .find(|s| s.kind == SpanKind::Paragraph)
+        .unwrap();
     assert_eq!(p.heading_path, vec!["Guide", "Travel", "Per diem"]);
     assert_eq!(out.docs[0].title, "Guide");
 }
@@ -95,7 +143,9 @@ fn ids_are_stable_and_content_addressed() {
     assert_eq!(a.docs, b.docs);
     // Editing one paragraph keeps the other's id.
     let c = parse_file("a.md", b"# T\n\nOne changed.\n\nTwo.\n", &counter, &opts).unwrap();
-    let id = |d: &bubble_ingest::Document, t: &str| d.spans.iter().find(|s| s.text == t).map(|s| s.id.clone());
+    let id = |d: &bubble_ingest::Document, t: &str| {
+        d.spans.iter().find(|s| s.text == t).map(|s| s.id.clone())
+    };
     assert_eq!(id(&a.docs[0], "Two."), id(&c.docs[0], "Two."));
     assert_ne!(id(&a.docs[0], "One."), id(&c.docs[0], "One changed."));
     // Identical paragraphs in one document still get distinct ids.

@@ -24,12 +24,26 @@ pub fn check_ranges(doc: &Document, src: &str) {
     let lines = src.matches('\n').count() as u32 + 1;
     for (i, s) in doc.spans.iter().enumerate() {
         let r = &s.byte_range;
-        assert!(r.start <= r.end && r.end <= src.len(), "{:?} out of source ({} bytes)", s, src.len());
-        assert!(src.is_char_boundary(r.start) && src.is_char_boundary(r.end), "{s:?} not on char boundaries");
-        assert!(s.line_range.0 >= 1 && s.line_range.0 <= s.line_range.1 && s.line_range.1 <= lines, "{s:?}");
+        assert!(
+            r.start <= r.end && r.end <= src.len(),
+            "{:?} out of source ({} bytes)",
+            s,
+            src.len()
+        );
+        assert!(
+            src.is_char_boundary(r.start) && src.is_char_boundary(r.end),
+            "{s:?} not on char boundaries"
+        );
+        assert!(
+            s.line_range.0 >= 1 && s.line_range.0 <= s.line_range.1 && s.line_range.1 <= lines,
+            "{s:?}"
+        );
         assert!(!s.text.trim().is_empty(), "empty span {s:?}");
         if let Some(p) = &s.parent {
-            assert!(doc.spans[..i].iter().any(|q| &q.id == p), "parent of {s:?} missing or after it");
+            assert!(
+                doc.spans[..i].iter().any(|q| &q.id == p),
+                "parent of {s:?} missing or after it"
+            );
         }
     }
 }
@@ -39,7 +53,11 @@ pub fn check_ranges(doc: &Document, src: &str) {
 pub fn source_words(doc: &Document, span: &Span) -> Vec<String> {
     if matches!(span.kind, SpanKind::List | SpanKind::Sentence) {
         // List markers ("- ", "3. ") are rendered, not copied from the source.
-        return span.text.lines().flat_map(|l| words(strip_marker(l))).collect();
+        return span
+            .text
+            .lines()
+            .flat_map(|l| words(strip_marker(l)))
+            .collect();
     }
     if span.kind != SpanKind::Row {
         return words(&span.text);
@@ -51,7 +69,10 @@ pub fn source_words(doc: &Document, span: &Span) -> Vec<String> {
         .filter(|s| s.kind == SpanKind::TableHeader && s.parent == span.parent)
         .flat_map(|h| words(&h.text))
         .collect();
-    words(&span.text).into_iter().filter(|w| !labels.contains(w)).collect()
+    words(&span.text)
+        .into_iter()
+        .filter(|w| !labels.contains(w))
+        .collect()
 }
 
 fn strip_marker(line: &str) -> &str {

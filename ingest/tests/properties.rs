@@ -26,8 +26,34 @@ fn parse_all(bytes: &[u8]) {
 /// Markdown-ish text without escapes or entities, whose words must survive verbatim.
 fn markdownish() -> impl Strategy<Value = String> {
     let atoms = prop::sample::select(vec![
-        "# ", "## ", "### ", "\n", "\n\n", "- ", "1. ", "> ", "```\n", "`", "*", "_", "|", "| --- |", "word",
-        "Élan", "naïve", "日本", "x", " ", "  ", "[link](http://x)", "<b>", "</b>", "\t", ".", "Dr. Who.", "e.g. this",
+        "# ",
+        "## ",
+        "### ",
+        "\n",
+        "\n\n",
+        "- ",
+        "1. ",
+        "> ",
+        "```\n",
+        "`",
+        "*",
+        "_",
+        "|",
+        "| --- |",
+        "word",
+        "Élan",
+        "naïve",
+        "日本",
+        "x",
+        " ",
+        "  ",
+        "[link](http://x)",
+        "<b>",
+        "</b>",
+        "\t",
+        ".",
+        "Dr. Who.",
+        "e.g. this",
     ]);
     prop::collection::vec(atoms, 0..80).prop_map(|v| v.concat())
 }
@@ -77,12 +103,20 @@ proptest! {
 
 #[test]
 fn deep_nesting_is_fine() {
-    let html = format!("{}<p>deep</p>{}", "<div><section><ul><li>".repeat(60), "</li></ul></section></div>".repeat(60));
+    let html = format!(
+        "{}<p>deep</p>{}",
+        "<div><section><ul><li>".repeat(60),
+        "</li></ul></section></div>".repeat(60)
+    );
     parse_all(html.as_bytes());
     let md = format!("{}deep\n", "> ".repeat(60));
     parse_all(md.as_bytes());
-    let list: String = (0..60).map(|i| format!("{}- item {i}\n", "  ".repeat(i))).collect();
+    let list: String = (0..60)
+        .map(|i| format!("{}- item {i}\n", "  ".repeat(i)))
+        .collect();
     parse_all(list.as_bytes());
-    let headings: String = (1..=50).map(|i| format!("{} h{i}\n\ntext {i}\n\n", "#".repeat(i.min(6)))).collect();
+    let headings: String = (1..=50)
+        .map(|i| format!("{} h{i}\n\ntext {i}\n\n", "#".repeat(i.min(6))))
+        .collect();
     parse_all(headings.as_bytes());
 }

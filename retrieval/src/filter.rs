@@ -29,7 +29,9 @@ impl SpanFilter {
         for p in &self.paths {
             b.add(Glob::new(p).map_err(|e| RetrievalError::Filter(format!("{p:?}: {e}")))?);
         }
-        let globs = b.build().map_err(|e| RetrievalError::Filter(e.to_string()))?;
+        let globs = b
+            .build()
+            .map_err(|e| RetrievalError::Filter(e.to_string()))?;
         let store = index.store();
         // Match globs once per document, not once per span.
         let mut doc_ok = vec![true; store.docs().len()];
@@ -48,6 +50,8 @@ impl SpanFilter {
                 span_ok[ord as usize] = self.kinds.is_empty() || self.kinds.contains(&kind);
             }
         }
-        Ok(Some(Allowed::from_fn(span_ok.len(), |o| span_ok[o as usize])))
+        Ok(Some(Allowed::from_fn(span_ok.len(), |o| {
+            span_ok[o as usize]
+        })))
     }
 }

@@ -44,7 +44,9 @@ pub(crate) fn fuse(fusion: Fusion, channels: &[&[(u32, f32)]]) -> Vec<(u32, f32)
             for (list, weight) in channels.iter().zip(weights) {
                 let (lo, hi) = list
                     .iter()
-                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (_, s)| (lo.min(*s), hi.max(*s)));
+                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (_, s)| {
+                        (lo.min(*s), hi.max(*s))
+                    });
                 let span = if hi > lo { hi - lo } else { 1.0 };
                 for (ord, s) in list.iter() {
                     *fused.entry(*ord).or_default() += weight * (s - lo) / span;

@@ -21,7 +21,11 @@ pub fn siblings(store: &SpanStore, ord: u32) -> Vec<u32> {
     };
     doc.spans
         .clone()
-        .filter(|&o| store.span(o).is_some_and(|s| s.parent == span.parent && s.kind != SpanKind::Sentence || o == ord))
+        .filter(|&o| {
+            store.span(o).is_some_and(|s| {
+                s.parent == span.parent && s.kind != SpanKind::Sentence || o == ord
+            })
+        })
         .collect()
 }
 
@@ -31,9 +35,11 @@ pub fn table_header(store: &SpanStore, ord: u32) -> Option<u32> {
     if span.kind != SpanKind::Row {
         return None;
     }
-    siblings(store, ord)
-        .into_iter()
-        .find(|&o| store.span(o).is_some_and(|s| s.kind == SpanKind::TableHeader))
+    siblings(store, ord).into_iter().find(|&o| {
+        store
+            .span(o)
+            .is_some_and(|s| s.kind == SpanKind::TableHeader)
+    })
 }
 
 /// The enclosing sections, outermost first.

@@ -169,7 +169,9 @@ impl<'a> Retriever<'a> {
         if mode != Mode::Bm25 {
             if let Some(why) = self.dense_unavailable() {
                 if mode == Mode::Dense {
-                    return Err(RetrievalError::Unavailable(format!("dense retrieval unavailable: {why}")));
+                    return Err(RetrievalError::Unavailable(format!(
+                        "dense retrieval unavailable: {why}"
+                    )));
                 }
                 notices.push(format!("BM25 only: {why}"));
                 mode = Mode::Bm25;
@@ -199,14 +201,24 @@ impl<'a> Retriever<'a> {
         let ranks = |list: &[(u32, f32)]| -> HashMap<u32, ChannelScore> {
             list.iter()
                 .enumerate()
-                .map(|(i, (o, s))| (*o, ChannelScore { rank: i as u32 + 1, score: *s }))
+                .map(|(i, (o, s))| {
+                    (
+                        *o,
+                        ChannelScore {
+                            rank: i as u32 + 1,
+                            score: *s,
+                        },
+                    )
+                })
                 .collect()
         };
         let (bm25_ranks, dense_ranks) = (ranks(&bm25), ranks(&dense));
         let hits = ranked
             .into_iter()
             .take(req.k)
-            .filter_map(|(ord, score)| self.hit(ord, score, bm25_ranks.get(&ord), dense_ranks.get(&ord)))
+            .filter_map(|(ord, score)| {
+                self.hit(ord, score, bm25_ranks.get(&ord), dense_ranks.get(&ord))
+            })
             .collect();
         Ok(SearchResponse {
             hits,
@@ -217,7 +229,13 @@ impl<'a> Retriever<'a> {
         })
     }
 
-    fn hit(&self, ord: u32, score: f32, bm25: Option<&ChannelScore>, dense: Option<&ChannelScore>) -> Option<Hit> {
+    fn hit(
+        &self,
+        ord: u32,
+        score: f32,
+        bm25: Option<&ChannelScore>,
+        dense: Option<&ChannelScore>,
+    ) -> Option<Hit> {
         let store = self.index.store();
         let span = store.span(ord)?;
         let doc = store.doc_of(ord)?;

@@ -61,7 +61,11 @@ pub fn parse(src: &str, delimiter: u8) -> Result<Parsed, IngestError> {
 
 /// Finds each field's bytes in the record's source, in order. Quoted fields
 /// (with `""` escapes) map to their whole quoted source range.
-fn locate_cells(src: &str, range: std::ops::Range<usize>, record: &csv::StringRecord) -> Vec<MappedText> {
+fn locate_cells(
+    src: &str,
+    range: std::ops::Range<usize>,
+    record: &csv::StringRecord,
+) -> Vec<MappedText> {
     let mut cursor = range.start;
     record
         .iter()
@@ -97,7 +101,10 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(&src[rows[0].range.clone()], "Pro,49");
         assert_eq!(rows[1].cells[0].as_str(), "Big, Co");
-        assert_eq!(&src[rows[1].cells[0].full_source_range().unwrap()], "Big, Co");
+        assert_eq!(
+            &src[rows[1].cells[0].full_source_range().unwrap()],
+            "Big, Co"
+        );
     }
 
     #[test]

@@ -53,11 +53,15 @@ pub fn parse(src: &str) -> (Vec<Record>, Vec<String>) {
     (records, problems)
 }
 
-fn parse_line(src: &str, line: &str, line_start: usize) -> Result<(Option<String>, Parsed), String> {
+fn parse_line(
+    src: &str,
+    line: &str,
+    line_start: usize,
+) -> Result<(Option<String>, Parsed), String> {
     let raw: RawRecord<'_> = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let id = raw.id.map(|v| {
-        serde_json::from_str::<String>(v.get()).unwrap_or_else(|_| v.get().to_string())
-    });
+    let id = raw
+        .id
+        .map(|v| serde_json::from_str::<String>(v.get()).unwrap_or_else(|_| v.get().to_string()));
     // RawValue borrows from `line`: its offset in the line is a pointer difference.
     let text_raw = raw.text.get();
     let offset = (text_raw.as_ptr() as usize)

@@ -151,7 +151,8 @@ impl<'a> State<'a> {
             }
             TagEnd::CodeBlock => {
                 if let Some(code) = self.code.take() {
-                    if let Some((_, _, item)) = self.list.as_mut().and_then(|l| l.items.last_mut()) {
+                    if let Some((_, _, item)) = self.list.as_mut().and_then(|l| l.items.last_mut())
+                    {
                         item.push_synthetic(" ", code.full_source_range().map_or(0, |r| r.start));
                         item.append(&code);
                     } else {
