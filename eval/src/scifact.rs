@@ -685,10 +685,13 @@ mod tests {
             "0-dimensional biomaterials show inductive properties."
         );
         assert_eq!(sf.qrels.0["1"].keys().collect::<Vec<_>>(), vec!["31715818"]);
-        // Claim 3: evidence in doc 14717500, sentences [2 5].
+        // Claim 3: two rationale sets in doc 14717500, sentences [2 5] and [7].
         assert_eq!(
             sf.rationales.0["3"],
-            vec![("14717500".to_owned(), vec![2, 5])]
+            vec![
+                ("14717500".to_owned(), vec![2, 5]),
+                ("14717500".to_owned(), vec![7])
+            ]
         );
         let first = &sf.corpus.docs[0];
         assert_eq!(first.id, "4983");

@@ -13,7 +13,7 @@ use crate::generation::{self, Staged};
 use crate::manifest::{Counts, EmbeddingInfo, Manifest, SCHEMA_VERSION};
 use crate::reader::{Index, MANIFEST_FILE, STORE_FILE, TANTIVY_DIR};
 use crate::store::SpanStore;
-use crate::text_index::{self, search_text};
+use crate::text_index::{self, search_text, TextDoc};
 use crate::vectors::{self, VectorMatrix};
 use crate::walk::{walk, WalkOptions};
 use bubble_ingest::{parse_file, Document, IngestOptions, TokenCounter};
@@ -434,20 +434,21 @@ fn write_generation(
     std::fs::write(&store_path, bytes).io("writing", &store_path)?;
     let tantivy_dir = dir.join(TANTIVY_DIR);
     std::fs::create_dir_all(&tantivy_dir).io("creating", &tantivy_dir)?;
-    let titles: Vec<&str> = store
-        .docs()
-        .iter()
-        .flat_map(|d| std::iter::repeat_n(d.title.as_str(), (d.spans.end - d.spans.start) as usize))
-        .collect();
-    text_index::build(
-        &tantivy_dir,
-        store
-            .spans()
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.kind.is_retrievable())
-            .map(|(i, s)| (i as u32, search_text(titles[i], s))),
-    )?;
+    let mut docs = Vec::new();
+    for d in store.docs() {
+        for ord in d.spans.clone() {
+            let span = &store.spans()[ord as usize];
+            if span.kind.is_retrievable() {
+                docs.push(TextDoc {
+                    ord,
+                    body: search_text(&d.title, span),
+                    kind: span.kind,
+                    path: &d.source,
+                });
+            }
+        }
+    }
+    text_index::build(&tantivy_dir, docs.into_iter())?;
     if let Some(m) = matrix {
         vectors::write(dir, m)?;
     }

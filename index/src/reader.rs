@@ -84,9 +84,10 @@ impl Index {
         &self,
         query: &str,
         k: usize,
+        kinds: &[bubble_ingest::SpanKind],
         allowed: Option<&Allowed>,
     ) -> Result<Vec<(u32, f32)>, IndexError> {
-        self.text.search(query, k, allowed)
+        self.text.search(query, k, kinds, allowed)
     }
 
     /// Checks that `embedder` is the model the index was embedded with.

@@ -1,16 +1,21 @@
-//! BM25 over retrievable spans with tantivy. One English-stemmed `body`
-//! field holds the title, heading path and text, like BEIR's title + text
-//! concatenation: a span about "per diem" under a "Travel" heading matches
-//! "travel per diem" even when its own text never says "travel".
+//! BM25 over retrievable spans with tantivy.
+//!
+//! Scoring uses one English-stemmed `body` field holding the title, heading
+//! path and text, like BEIR's title + text concatenation: a span about "per
+//! diem" under a "Travel" heading matches "travel per diem" even when its
+//! own text never says "travel", and one length normalisation covers all of
+//! it. The `kind` and `path` fields are exact keywords, so a kind filter is
+//! part of the query rather than a scan.
 
 use crate::error::IndexError;
 use crate::filter::Allowed;
-use bubble_ingest::Span;
+use bubble_ingest::{Span, SpanKind};
 use std::path::Path;
 use tantivy::collector::{FilterCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
 };
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, Term};
@@ -19,6 +24,8 @@ const TOKENIZER: &str = "en_stem";
 
 struct Fields {
     body: Field,
+    kind: Field,
+    path: Field,
     ord: Field,
 }
 
@@ -30,8 +37,18 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let body = b.add_text_field("body", text);
+    let kind = b.add_text_field("kind", STRING);
+    let path = b.add_text_field("path", STRING);
     let ord = b.add_u64_field("ord", FAST | INDEXED | STORED);
-    (b.build(), Fields { body, ord })
+    (
+        b.build(),
+        Fields {
+            body,
+            kind,
+            path,
+            ord,
+        },
+    )
 }
 
 /// The text a span is searched by: title, heading path and text.
@@ -45,18 +62,31 @@ pub(crate) fn search_text(title: &str, span: &Span) -> String {
     parts.join("\n")
 }
 
-/// Writes a tantivy index of `(ord, search text)` into `dir`.
-pub(crate) fn build(
+/// One span as the BM25 index sees it.
+pub(crate) struct TextDoc<'a> {
+    pub ord: u32,
+    pub body: String,
+    pub kind: SpanKind,
+    pub path: &'a str,
+}
+
+/// Writes a tantivy index of the given spans into `dir`.
+pub(crate) fn build<'a>(
     dir: &Path,
-    docs: impl Iterator<Item = (u32, String)>,
+    docs: impl Iterator<Item = TextDoc<'a>>,
 ) -> Result<(), IndexError> {
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema)?;
     // One thread keeps the build deterministic in segment layout and leaves
     // the other core to the embedder.
     let mut writer = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
-    for (ord, text) in docs {
-        writer.add_document(doc!(f.body => text, f.ord => u64::from(ord)))?;
+    for d in docs {
+        writer.add_document(doc!(
+            f.body => d.body,
+            f.kind => d.kind.as_str(),
+            f.path => d.path,
+            f.ord => u64::from(d.ord),
+        ))?;
     }
     writer.commit()?;
     writer.wait_merging_threads()?;
@@ -73,7 +103,19 @@ pub struct TextIndex {
 impl TextIndex {
     pub(crate) fn open(dir: &Path) -> Result<TextIndex, IndexError> {
         let index = Index::open_in_dir(dir)?;
-        let (_, fields) = schema();
+        let schema = index.schema();
+        let field = |name: &str| {
+            schema.get_field(name).map_err(|_| IndexError::Corrupt {
+                path: dir.to_path_buf(),
+                detail: format!("field {name} missing"),
+            })
+        };
+        let fields = Fields {
+            body: field("body")?,
+            kind: field("kind")?,
+            path: field("path")?,
+            ord: field("ord")?,
+        };
         let analyzer = index
             .tokenizers()
             .get(TOKENIZER)
@@ -99,6 +141,7 @@ impl TextIndex {
         &self,
         query: &str,
         k: usize,
+        kinds: &[SpanKind],
         allowed: Option<&Allowed>,
     ) -> Result<Vec<(u32, f32)>, IndexError> {
         let mut analyzer = self.analyzer.clone();
@@ -121,7 +164,28 @@ impl TextIndex {
                 (Occur::Should, q)
             })
             .collect();
-        let query = BooleanQuery::new(clauses);
+        let mut query_clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(clauses)))];
+        if !kinds.is_empty() {
+            let kind_clauses: Vec<(Occur, Box<dyn Query>)> = kinds
+                .iter()
+                .map(|k| {
+                    let term = Term::from_field_text(self.fields.kind, k.as_str());
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                    (Occur::Should, q)
+                })
+                .collect();
+            // Filter only: the kind clause must match but adds no score.
+            query_clauses.push((
+                Occur::Must,
+                Box::new(tantivy::query::ConstScoreQuery::new(
+                    Box::new(BooleanQuery::new(kind_clauses)),
+                    0.0,
+                )),
+            ));
+        }
+        let query = BooleanQuery::new(query_clauses);
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(k);
         let hits = match allowed {

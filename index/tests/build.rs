@@ -104,11 +104,14 @@ fn incremental_update_adds_updates_removes_and_keeps_ids() {
         second.manifest().generation,
         first.manifest().generation + 1
     );
-    let hits = second.bm25("per diem 75", 3, None).unwrap();
+    let hits = second.bm25("per diem 75", 3, &[], None).unwrap();
     let top = second.store().span(hits[0].0).unwrap();
     assert!(top.text.contains("75 EUR"), "{}", top.text);
     assert!(
-        second.bm25("uptime credits", 3, None).unwrap().is_empty(),
+        second
+            .bm25("uptime credits", 3, &[], None)
+            .unwrap()
+            .is_empty(),
         "removed doc still searchable"
     );
 }
@@ -181,9 +184,10 @@ fn schema_and_tokenizer_mismatches_are_clear_errors() {
 
     let gen = std::fs::read_to_string(idx.path().join("CURRENT")).unwrap();
     let manifest = idx.path().join(gen.trim()).join("manifest.json");
-    let text = std::fs::read_to_string(&manifest)
-        .unwrap()
-        .replace("\"schema_version\": 1", "\"schema_version\": 999");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        &format!("\"schema_version\": {}", bubble_index::SCHEMA_VERSION),
+        "\"schema_version\": 999",
+    );
     std::fs::write(&manifest, text).unwrap();
     let err = Index::open(idx.path()).unwrap_err();
     assert!(

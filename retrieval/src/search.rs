@@ -181,7 +181,12 @@ impl<'a> Retriever<'a> {
         let depth = req.depth.max(req.k);
         let bm25 = match mode {
             Mode::Dense => Vec::new(),
-            _ => self.index.bm25(&req.query, depth, allowed.as_ref())?,
+            // Kinds are a clause of the BM25 query; paths need the bitmap.
+            _ => {
+                let by_path = allowed.as_ref().filter(|_| !req.filter.paths.is_empty());
+                self.index
+                    .bm25(&req.query, depth, &req.filter.kinds, by_path)?
+            }
         };
         let mut embed_ms = 0.0;
         let dense = match (mode, self.embedder, self.index.vectors()) {
