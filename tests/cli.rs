@@ -22,6 +22,17 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// `bubble index DOCS --index IDX --no-embed`.
+fn index_no_embed(docs: &Path, idx: &Path) -> Output {
+    run(&[
+        "index",
+        docs.to_str().unwrap(),
+        "--index",
+        idx.to_str().unwrap(),
+        "--no-embed",
+    ])
+}
+
 fn write_docs(dir: &Path, from: usize, to: usize) {
     std::fs::create_dir_all(dir).unwrap();
     for i in from..to {
@@ -52,13 +63,7 @@ fn kill_9_during_indexing_leaves_the_previous_index_whole() {
     let docs = tmp.path().join("docs");
     let idx = tmp.path().join("index");
     write_docs(&docs, 0, 50);
-    let o = run(&[
-        "index",
-        docs.to_str().unwrap(),
-        "--index",
-        idx.to_str().unwrap(),
-        "--no-embed",
-    ]);
+    let o = index_no_embed(&docs, &idx);
     assert!(o.status.success(), "{}", text(&o));
     let before = sources(&idx);
     assert_eq!(before.len(), 50);
@@ -98,13 +103,7 @@ fn kill_9_during_indexing_leaves_the_previous_index_whole() {
         }
     }
     // Whatever happened, the next run completes and sweeps leftovers.
-    let o = run(&[
-        "index",
-        docs.to_str().unwrap(),
-        "--index",
-        idx.to_str().unwrap(),
-        "--no-embed",
-    ]);
+    let o = index_no_embed(&docs, &idx);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(sources(&idx).len(), 1500);
     let leftovers: Vec<_> = std::fs::read_dir(&idx)

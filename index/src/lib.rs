@@ -35,5 +35,5 @@ pub use manifest::{Counts, EmbeddingInfo, Manifest, SCHEMA_VERSION};
 pub use reader::Index;
 pub use store::{DocEntry, FileEntry, SpanStore};
 pub use text_index::TextIndex;
-pub use vectors::{VectorIndex, VectorMatrix};
+pub use vectors::{dot, UnitCosine, VectorIndex, VectorMatrix};
 pub use walk::{walk, FoundFile, WalkOptions, WalkResult};

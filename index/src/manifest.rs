@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Bumped whenever the on-disk layout changes; older indexes are refused.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The embedding model of an index's vectors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -49,6 +49,18 @@ fn embedder() -> Option<Embedder> {
     }
 }
 
+/// A BM25-only build of the test corpus with default options.
+fn build_plain(idx: &tempfile::TempDir, src: &tempfile::TempDir) -> bubble_index::BuildReport {
+    build(
+        idx.path(),
+        &roots(src),
+        &BuildOptions::default(),
+        None,
+        &mut |_| {},
+    )
+    .unwrap()
+}
+
 fn span_ids(index: &Index, source_suffix: &str) -> Vec<String> {
     let store = index.store();
     store
@@ -139,23 +151,9 @@ fn files_outside_this_runs_roots_are_kept() {
 fn a_file_that_breaks_keeps_its_last_good_version() {
     let src = corpus();
     let idx = tempfile::tempdir().unwrap();
-    build(
-        idx.path(),
-        &roots(&src),
-        &BuildOptions::default(),
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    build_plain(&idx, &src);
     std::fs::write(src.path().join("docs/travel.md"), [0xff, 0xfe, 0x00, 0x41]).unwrap();
-    let r = build(
-        idx.path(),
-        &roots(&src),
-        &BuildOptions::default(),
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    let r = build_plain(&idx, &src);
     assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
     assert!(r.skipped[0].1.contains("binary"), "{:?}", r.skipped);
     assert_eq!(r.removed, 0);
@@ -167,14 +165,7 @@ fn a_file_that_breaks_keeps_its_last_good_version() {
 fn schema_and_tokenizer_mismatches_are_clear_errors() {
     let src = corpus();
     let idx = tempfile::tempdir().unwrap();
-    build(
-        idx.path(),
-        &roots(&src),
-        &BuildOptions::default(),
-        None,
-        &mut |_| {},
-    )
-    .unwrap();
+    build_plain(&idx, &src);
     let opts = BuildOptions {
         tokenizer: Some("o200k_base".into()),
         ..Default::default()
