@@ -18,6 +18,14 @@ pub enum Command {
     Index(IndexArgs),
     /// Search an index.
     Search(SearchArgs),
+    /// Build a context bubble: the best cited context for a query within a
+    /// token budget, with an audit trace.
+    Context(ContextArgs),
+    /// Inspect a trace written by `context --trace`.
+    Trace {
+        #[command(subcommand)]
+        what: TraceCommand,
+    },
     /// Run a benchmark.
     Eval {
         #[command(subcommand)]
@@ -119,6 +127,42 @@ pub struct SearchArgs {
     pub json: bool,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    /// The query.
+    #[arg(required = true)]
+    pub query: Vec<String>,
+    /// Index folder.
+    #[arg(long)]
+    pub index: PathBuf,
+    /// Token budget of the rendered bubble.
+    #[arg(long)]
+    pub budget: usize,
+    /// A shipped pipeline (default, multihop, paper, topk) or a JSON pipeline file.
+    #[arg(long, default_value = "default")]
+    pub pipeline: String,
+    /// Tokenizer the budget is counted in (default: the index's).
+    #[arg(long)]
+    pub tokenizer: Option<String>,
+    /// Write the audit trace (JSON) to this file.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Print the bubble as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// A table of why each candidate is in or out.
+    Show {
+        /// The trace file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,8 @@
 //! Each subcommand: parse flags into library calls, print results.
 
 use crate::cli::{
-    Cli, Command, Dataset, EvalCommand, EvalRetrievalArgs, FusionArg, IndexArgs, ModeArg,
-    ModelArgs, SearchArgs,
+    Cli, Command, ContextArgs, Dataset, EvalCommand, EvalRetrievalArgs, FusionArg, IndexArgs,
+    ModeArg, ModelArgs, SearchArgs, TraceCommand,
 };
 use crate::progress::BuildBar;
 use anyhow::{bail, Context, Result};
@@ -20,6 +20,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Index(args) => index(args),
         Command::Search(args) => search(args),
+        Command::Context(args) => context(args),
+        Command::Trace {
+            what: TraceCommand::Show { file },
+        } => trace_show(&file),
         Command::Eval {
             what: EvalCommand::Retrieval(args),
         } => eval_retrieval(args),
@@ -271,5 +275,61 @@ fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {
     } else {
         print!("{}", result.to_table());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn context(args: ContextArgs) -> Result<ExitCode> {
+    let index = Index::open(&args.index)?;
+    let wants_model = index.manifest().embedding.is_some();
+    let (embedder, _) = if wants_model {
+        load_embedder(&args.model)?
+    } else {
+        (None, None)
+    };
+    let tokenizer = args
+        .tokenizer
+        .clone()
+        .unwrap_or_else(|| index.manifest().tokenizer.clone());
+    let counter = bubble_index::bubble_ingest::TokenCounter::by_name(&tokenizer)?;
+    let json = match bubble_assembly::pipelines::builtin(&args.pipeline) {
+        Some(j) => j.to_string(),
+        None => std::fs::read_to_string(&args.pipeline).with_context(|| {
+            format!("pipeline {:?} is neither a shipped one (default, multihop, paper, topk) nor a readable file", args.pipeline)
+        })?,
+    };
+    let pipeline = bubble_assembly::Pipeline::from_json(&json)?;
+    let ctx = bubble_assembly::Context {
+        retriever: Retriever::new(&index, embedder.as_ref()),
+        counter: &counter,
+    };
+    let (out, trace) =
+        bubble_assembly::assemble(&ctx, &pipeline, &args.query.join(" "), args.budget)?;
+    if let Some(path) = &args.trace {
+        std::fs::write(path, serde_json::to_vec_pretty(&trace)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for n in &out.notices {
+        eprintln!("{n}");
+    }
+    print!("{}", out.bubble.text);
+    eprintln!(
+        "({} of {} tokens, {} spans, trace {})",
+        out.bubble.tokens,
+        out.bubble.budget,
+        out.spans.len(),
+        out.trace_id
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn trace_show(file: &std::path::Path) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let trace: bubble_assembly::Trace = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a Bubble trace", file.display()))?;
+    print!("{}", trace.to_table());
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,134 @@
 //! Assembly: from retrieved candidates to a context bubble.
 //!
-//! This crate will own the operator pipeline (an `Operator` trait over a
-//! shared query state; pipelines as data with linear, conditional,
-//! branching and loop flows), the bubble operator (the paper's gates and
-//! Bubble's default mode with coverage gain, embedding redundancy and
-//! structural expansion), the rank operator, rendering with citations, and
-//! the audit trace. It reads indexes through `bubble-retrieval` and never
-//! writes them; it knows nothing of HTTP.
+//! This crate owns the operator pipeline (an [`Operator`] trait over a
+//! shared [`QueryState`]; pipelines as data with linear, conditional,
+//! branching and loop flows), the bubble operator (the paper's gates, and
+//! Bubble's default mode with coverage gain, embedding redundancy, caps and
+//! structural expansion), ranking, rendering with citations under a budget
+//! counted on the rendered text, and the audit trace. It reads the index
+//! through `bubble-retrieval` and never writes it; it knows nothing of HTTP.
 //!
-//! Empty for now: the foundation (ingest, index, retrieval) comes first.
+//! Why operators over shared state: every stage sees and amends one list of
+//! candidates, so the trace is a by-product of running, not a reconstruction.
 #![deny(missing_docs)]
+
+mod candidate;
+mod error;
+mod operator;
+pub mod ops;
+mod pipeline;
+pub mod pipelines;
+mod render;
+mod state;
+mod text;
+mod trace;
+
+pub use candidate::{Candidate, Decision, Scores};
+pub use error::AssemblyError;
+pub use operator::Operator;
+pub use pipeline::{coverage, Choose, Pipeline, PipelineSpec, Predicate};
+pub use render::{fit_budget, render, Citation, Rendered};
+pub use state::{Context, OpRecord, QueryState};
+pub use trace::{Trace, TraceIndex, TraceRequest, TraceSummary};
+
+/// A finished bubble and its trace.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BubbleOutput {
+    /// The rendered bubble (text, citations, tokens used, budget).
+    pub bubble: Rendered,
+    /// The selected spans, in rendering order, with their text.
+    pub spans: Vec<BubbleSpan>,
+    /// The trace's id.
+    pub trace_id: String,
+    /// Notices (BM25 only...).
+    pub notices: Vec<String>,
+}
+
+/// One span of a bubble.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BubbleSpan {
+    /// Citation marker.
+    pub marker: usize,
+    /// Span id.
+    pub span_id: String,
+    /// Kind.
+    pub kind: bubble_index::bubble_ingest::SpanKind,
+    /// Text.
+    pub text: String,
+    /// Tokens of the text.
+    pub tokens: u32,
+    /// Why it is in (`selected` or `expanded_from:<id>`).
+    pub reason: String,
+}
+
+/// Runs `pipeline` for `query` under `budget` tokens of the context's tokenizer.
+/// The result never exceeds the budget, whatever the pipeline does.
+pub fn assemble(
+    ctx: &Context<'_>,
+    pipeline: &Pipeline,
+    query: &str,
+    budget: usize,
+) -> Result<(BubbleOutput, Trace), AssemblyError> {
+    if query.trim().is_empty() {
+        return Err(AssemblyError::Request("empty query".into()));
+    }
+    let mut state = QueryState::new(query, budget);
+    pipeline.run(ctx, &mut state)?;
+    // The budget is a promise: render (again) if the pipeline did not end with it.
+    fit_budget(ctx, &mut state, "render");
+    let index = ctx.retriever.index();
+    let manifest = index.manifest();
+    let trace = Trace::new(
+        TraceRequest {
+            query: query.to_string(),
+            budget,
+            tokenizer: ctx.counter.name().to_string(),
+            pipeline: pipeline.name().to_string(),
+        },
+        pipeline.spec().clone(),
+        TraceIndex {
+            manifest_id: manifest.id.clone(),
+            generation: manifest.generation,
+            embedding_model: manifest.embedding.as_ref().map(|e| e.model.clone()),
+        },
+        &state,
+    );
+    let bubble = state.rendered.clone().unwrap_or(Rendered {
+        text: String::new(),
+        citations: Vec::new(),
+        tokens: 0,
+        budget,
+    });
+    let spans = bubble
+        .citations
+        .iter()
+        .filter_map(|cit| {
+            let i = state
+                .candidates
+                .iter()
+                .position(|c| c.span_id == cit.span_id)?;
+            let c = &state.candidates[i];
+            let span = index.store().span(c.ord)?;
+            Some(BubbleSpan {
+                marker: cit.marker,
+                span_id: c.span_id.clone(),
+                kind: c.kind,
+                text: span.text.clone(),
+                tokens: c.tokens,
+                reason: c
+                    .decision
+                    .as_ref()
+                    .map_or(String::new(), |d| d.reason.clone()),
+            })
+        })
+        .collect();
+    Ok((
+        BubbleOutput {
+            bubble,
+            spans,
+            trace_id: trace.trace_id.clone(),
+            notices: state.notices.clone(),
+        },
+        trace,
+    ))
+}

@@ -153,6 +153,11 @@ impl<'a> Retriever<'a> {
         self.index
     }
 
+    /// The embedding model, if loaded.
+    pub fn embedder(&self) -> Option<&'a Embedder> {
+        self.embedder
+    }
+
     /// Why dense retrieval cannot run, if it cannot.
     pub fn dense_unavailable(&self) -> Option<String> {
         match self.embedder {

@@ -1,0 +1,109 @@
+//! A candidate span and everything the trace says about it.
+
+use bubble_index::bubble_ingest::SpanKind;
+use bubble_retrieval::{ChannelScore, Hit};
+use serde::{Deserialize, Serialize};
+
+/// Every score a candidate collects on its way through the pipeline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    /// BM25 rank and score, if that channel found it.
+    pub bm25: Option<ChannelScore>,
+    /// Dense rank and cosine, if that channel found it.
+    pub dense: Option<ChannelScore>,
+    /// The retrieval score (fused, or the single channel's).
+    pub retrieval: f32,
+    /// Query-term occurrences in the text.
+    pub tf: f32,
+    /// Structural and keyword prior.
+    pub prior: f32,
+    /// 1 / (1 + tokens / θ).
+    pub length_penalty: f32,
+    /// What the span adds that the bubble lacked when it was decided.
+    pub coverage_gain: f32,
+    /// Overlap with the bubble when it was decided (0..1).
+    pub redundancy: f32,
+    /// The score the greedy pass ordered it by.
+    pub final_score: f32,
+    /// The rank operator's score: the span as a continuation of the query.
+    pub rank: Option<f32>,
+}
+
+/// Why a candidate is in or out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Whether it is in the bubble.
+    pub selected: bool,
+    /// `selected`, `budget_exceeded`, `section_budget`, `too_redundant`,
+    /// `low_relevance`, `cap_reached` or `expanded_from:<span id>`.
+    pub reason: String,
+    /// The operator that decided.
+    pub step: String,
+}
+
+/// One span considered for the bubble.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Position of the span in the index's store.
+    pub ord: u32,
+    /// Stable span id.
+    pub span_id: String,
+    /// Document id.
+    pub doc_id: String,
+    /// Source path.
+    pub source: String,
+    /// Document title.
+    pub title: String,
+    /// Heading path of the span.
+    pub section: Vec<String>,
+    /// Span kind.
+    pub kind: SpanKind,
+    /// Tokens of the span text.
+    pub tokens: u32,
+    /// Scores.
+    pub scores: Scores,
+    /// The decision, once made.
+    pub decision: Option<Decision>,
+}
+
+impl Candidate {
+    /// A candidate from a retrieval hit.
+    pub fn from_hit(hit: &Hit) -> Candidate {
+        Candidate {
+            ord: hit.ord,
+            span_id: hit.span_id.clone(),
+            doc_id: hit.doc_id.clone(),
+            source: hit.source.clone(),
+            title: hit.title.clone(),
+            section: hit.heading_path.clone(),
+            kind: hit.kind,
+            tokens: hit.tokens,
+            scores: Scores {
+                bm25: hit.bm25,
+                dense: hit.dense,
+                retrieval: hit.score,
+                ..Scores::default()
+            },
+            decision: None,
+        }
+    }
+
+    /// The section key budgets are counted by: document and heading path.
+    pub fn section_key(&self) -> String {
+        format!("{}#{}", self.source, self.section.join(" > "))
+    }
+
+    /// Records a decision.
+    pub fn decide(&mut self, selected: bool, reason: impl Into<String>, step: &str) {
+        self.decision = Some(Decision {
+            selected,
+            reason: reason.into(),
+            step: step.to_string(),
+        });
+    }
+
+    /// Whether it was selected.
+    pub fn is_selected(&self) -> bool {
+        self.decision.as_ref().is_some_and(|d| d.selected)
+    }
+}

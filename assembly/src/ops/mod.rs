@@ -1,0 +1,5 @@
+//! The built-in operators.
+
+pub mod bubble;
+pub mod rank;
+pub mod retrieve;

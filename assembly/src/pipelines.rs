@@ -1,0 +1,44 @@
+//! The pipelines that ship with Bubble, by name.
+
+/// The default: hybrid retrieval, structural neighbours, the default
+/// bubble, ranking, rendering.
+pub const DEFAULT: &str = r#"{"name": "default", "steps": [
+  {"op": "retrieve", "depth": 100},
+  {"op": "expand", "top": 10},
+  {"op": "bubble"},
+  {"op": "rank"},
+  {"op": "render"}]}"#;
+
+/// Multi-hop: a first bubble, then retrieval again with the titles it found
+/// (the bridge entities) until coverage stops growing.
+pub const MULTIHOP: &str = r#"{"name": "multihop", "steps": [
+  {"op": "retrieve", "depth": 100},
+  {"op": "bubble"},
+  {"loop": [{"op": "retrieve", "query": "expanded", "depth": 50}, {"op": "bubble"}], "max": 2},
+  {"op": "rank"},
+  {"op": "render"}]}"#;
+
+/// The published context-bubble method.
+pub const PAPER: &str = r#"{"name": "paper", "steps": [
+  {"op": "retrieve", "depth": 100},
+  {"op": "bubble", "mode": "paper"},
+  {"op": "render"}]}"#;
+
+/// The baseline: fill the budget in retrieval order.
+pub const TOPK: &str = r#"{"name": "topk", "steps": [
+  {"op": "retrieve", "depth": 100},
+  {"op": "bubble", "mode": "top_k"},
+  {"op": "render"}]}"#;
+
+/// Every shipped pipeline.
+pub const ALL: [(&str, &str); 4] = [
+    ("default", DEFAULT),
+    ("multihop", MULTIHOP),
+    ("paper", PAPER),
+    ("topk", TOPK),
+];
+
+/// A shipped pipeline's JSON by name.
+pub fn builtin(name: &str) -> Option<&'static str> {
+    ALL.iter().find(|(n, _)| *n == name).map(|(_, j)| *j)
+}
