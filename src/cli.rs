@@ -169,6 +169,63 @@ pub enum TraceCommand {
 pub enum EvalCommand {
     /// nDCG@10, Recall@100, indexing throughput and latency on a BEIR dataset.
     Retrieval(EvalRetrievalArgs),
+    /// Evidence coverage per token budget of each selection method (HotpotQA).
+    Bubble(EvalBubbleArgs),
+    /// The context-bubble paper's ablation (top-k to full bubble) on a corpus with gold queries.
+    Ablation(EvalAblationArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalAblationArgs {
+    /// The corpus folder.
+    #[arg(long, default_value = "corpora/acme")]
+    pub corpus: PathBuf,
+    /// Gold queries.
+    #[arg(long, default_value = "corpora/acme-queries.jsonl")]
+    pub queries: PathBuf,
+    /// Token budget.
+    #[arg(long, default_value_t = 800)]
+    pub budget: usize,
+    /// Work folder for the index.
+    #[arg(long, default_value = ".bubble/eval")]
+    pub work: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BubbleDataset {
+    Hotpotqa,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalBubbleArgs {
+    /// The dataset.
+    #[arg(long, value_enum)]
+    pub dataset: BubbleDataset,
+    /// The HotpotQA JSON (scripts/fetch-eval-data puts it here).
+    #[arg(long, default_value = ".bubble/data/hotpotqa.json")]
+    pub data: PathBuf,
+    /// Questions evaluated; their paragraphs are pooled into one corpus.
+    #[arg(long, default_value_t = 1000)]
+    pub questions: usize,
+    /// Token budgets, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "128,256,512,1024")]
+    pub budgets: Vec<usize>,
+    /// Candidates retrieved per question.
+    #[arg(long, default_value_t = 200)]
+    pub depth: usize,
+    /// Work folder for the pooled corpus and the reusable index.
+    #[arg(long, default_value = ".bubble/eval")]
+    pub work: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

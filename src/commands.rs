@@ -1,8 +1,8 @@
 //! Each subcommand: parse flags into library calls, print results.
 
 use crate::cli::{
-    Cli, Command, ContextArgs, Dataset, EvalCommand, EvalRetrievalArgs, FusionArg, IndexArgs,
-    ModeArg, ModelArgs, SearchArgs, TraceCommand,
+    Cli, Command, ContextArgs, Dataset, EvalAblationArgs, EvalBubbleArgs, EvalCommand,
+    EvalRetrievalArgs, FusionArg, IndexArgs, ModeArg, ModelArgs, SearchArgs, TraceCommand,
 };
 use crate::progress::BuildBar;
 use anyhow::{bail, Context, Result};
@@ -27,6 +27,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval {
             what: EvalCommand::Retrieval(args),
         } => eval_retrieval(args),
+        Command::Eval {
+            what: EvalCommand::Bubble(args),
+        } => eval_bubble(args),
+        Command::Eval {
+            what: EvalCommand::Ablation(args),
+        } => eval_ablation(args),
     }
 }
 
@@ -331,5 +337,62 @@ fn trace_show(file: &std::path::Path) -> Result<ExitCode> {
     let trace: bubble_assembly::Trace = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a Bubble trace", file.display()))?;
     print!("{}", trace.to_table());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_bubble(args: EvalBubbleArgs) -> Result<ExitCode> {
+    let crate::cli::BubbleDataset::Hotpotqa = args.dataset;
+    let data = bubble_eval::hotpotqa::load(&args.data).with_context(|| {
+        format!(
+            "loading HotpotQA from {} (run scripts/fetch-eval-data)",
+            args.data.display()
+        )
+    })?;
+    let (embedder, notice) = load_embedder(&args.model)?;
+    if let Some(n) = &notice {
+        eprintln!("{n}");
+    }
+    let opts = bubble_eval::bubble::BubbleEvalOptions {
+        work_dir: args.work.join("hotpotqa"),
+        questions: args.questions,
+        budgets: args.budgets,
+        depth: args.depth,
+    };
+    let mut bar = BuildBar::new();
+    let result =
+        bubble_eval::bubble::run_hotpotqa(&data, &opts, embedder.as_ref(), &mut |p| bar.update(p))?;
+    bar.finish();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", result.to_table());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_ablation(args: EvalAblationArgs) -> Result<ExitCode> {
+    let (embedder, notice) = load_embedder(&args.model)?;
+    if let Some(n) = &notice {
+        eprintln!("{n}");
+    }
+    let opts = bubble_eval::ablation::AblationOptions {
+        corpus: args.corpus,
+        queries: args.queries.clone(),
+        budget: args.budget,
+        work_dir: args.work.join("ablation"),
+    };
+    let rows = bubble_eval::ablation::run(&opts, embedder.as_ref())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        let queries = std::fs::read_to_string(&args.queries)?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        print!(
+            "{}",
+            bubble_eval::ablation::to_table(&rows, args.budget, queries)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -88,9 +88,10 @@ impl Candidate {
         }
     }
 
-    /// The section key budgets are counted by: document and heading path.
+    /// The section key budgets are counted by: document and heading path
+    /// (a JSONL file holds many documents, so not the source path).
     pub fn section_key(&self) -> String {
-        format!("{}#{}", self.source, self.section.join(" > "))
+        format!("{}#{}", self.doc_id, self.section.join(" > "))
     }
 
     /// Records a decision.

@@ -27,7 +27,7 @@ pub use candidate::{Candidate, Decision, Scores};
 pub use error::AssemblyError;
 pub use operator::Operator;
 pub use pipeline::{coverage, Choose, Pipeline, PipelineSpec, Predicate};
-pub use render::{fit_budget, render, Citation, Rendered};
+pub use render::{fit_budget, render, Citation, CostModel, Rendered};
 pub use state::{Context, OpRecord, QueryState};
 pub use trace::{Trace, TraceIndex, TraceRequest, TraceSummary};
 

@@ -17,6 +17,7 @@ use crate::operator::Operator;
 use crate::ops::bubble::{Bubble, BubbleParams};
 use crate::ops::rank::{Rank, Render};
 use crate::ops::retrieve::{Expand, ExpandParams, Fuse, Retrieve, RetrieveParams};
+use crate::ops::units::{Units, UnitsParams};
 use crate::state::{Context, OpRecord, QueryState};
 use crate::text::query_terms;
 use crate::AssemblyError;
@@ -282,6 +283,7 @@ fn build_op(name: &str, p: Value) -> Result<Box<dyn Operator>, String> {
             Box::new(Fuse::new(fusion))
         }
         "expand" => Box::new(Expand::new(params::<ExpandParams>(p)?)),
+        "units" => Box::new(Units::new(params::<UnitsParams>(p)?)?),
         "bubble" => Box::new(Bubble::new(params::<BubbleParams>(p)?)?),
         "rank" | "render" => {
             if p.as_object().is_some_and(|o| !o.is_empty()) {
@@ -295,7 +297,7 @@ fn build_op(name: &str, p: Value) -> Result<Box<dyn Operator>, String> {
         }
         other => {
             return Err(format!(
-                "unknown operator {other:?} (retrieve, fuse, expand, bubble, rank, render)"
+                "unknown operator {other:?} (retrieve, fuse, expand, units, bubble, rank, render)"
             ))
         }
     })

@@ -5,8 +5,10 @@
 
 use crate::candidate::Candidate;
 use crate::state::{Context, QueryState};
+use bubble_index::bubble_ingest::TokenCounter;
 use bubble_index::SpanStore;
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 /// Where a cited span comes from.
@@ -66,7 +68,8 @@ pub fn render(
         if !text.is_empty() {
             text.push('\n');
         }
-        text.push_str(&format!("## {} ({})\n", first.title, first.source));
+        // The source path is in the citations; the heading names the document.
+        text.push_str(&format!("## {}\n", first.title));
         let mut section: Option<&[String]> = None;
         for c in spans {
             let Some(span) = store.span(c.ord) else {
@@ -100,27 +103,47 @@ pub fn render(
     (text, citations)
 }
 
-/// Tokens a candidate adds to a rendering: its text, marker and line break,
-/// plus a document or section heading when it opens one. An estimate (BPE
+/// The tokens a candidate adds to a rendering: its text, marker and line
+/// break, plus the document and section headings it opens. Heading costs
+/// are counted once per document and section, so a greedy pass over 200
+/// candidates does not run the tokenizer 400 times. An estimate (BPE
 /// counts are nearly additive across lines); [`fit_budget`] makes it exact.
-pub fn marginal_cost(ctx: &Context<'_>, state: &QueryState, c: &Candidate) -> usize {
-    let mut cost = c.tokens as usize + 4;
-    let same_doc = state
-        .selected
-        .iter()
-        .any(|&i| state.candidates[i].doc_id == c.doc_id);
-    if !same_doc {
-        cost += ctx
-            .counter
-            .count(&format!("## {} ({})\n", c.title, c.source));
+#[derive(Debug, Default)]
+pub struct CostModel {
+    open_docs: HashSet<String>,
+    open_sections: HashSet<String>,
+    heading_tokens: HashMap<String, usize>,
+}
+
+impl CostModel {
+    /// The cost of adding `c` to what is open now. When even its text
+    /// exceeds `room`, that lower bound is returned without counting headings.
+    pub fn cost(&mut self, counter: &TokenCounter, c: &Candidate, room: usize) -> usize {
+        let mut cost = c.tokens as usize + 4;
+        if cost > room {
+            return cost;
+        }
+        if !self.open_docs.contains(&c.doc_id) {
+            cost += *self
+                .heading_tokens
+                .entry(format!("doc:{}", c.doc_id))
+                .or_insert_with(|| counter.count(&format!("## {}\n", c.title)));
+        }
+        let key = c.section_key();
+        if !c.section.is_empty() && !self.open_sections.contains(&key) {
+            cost += *self
+                .heading_tokens
+                .entry(key)
+                .or_insert_with(|| counter.count(&format!("### {}\n", c.section.join(" > "))));
+        }
+        cost
     }
-    let same_section = state.selected.iter().any(|&i| {
-        state.candidates[i].doc_id == c.doc_id && state.candidates[i].section == c.section
-    });
-    if !same_section && !c.section.is_empty() {
-        cost += ctx.counter.count(&c.section.join(" > ")) + 3;
+
+    /// Marks `c`'s document and section as open.
+    pub fn admit(&mut self, c: &Candidate) {
+        self.open_docs.insert(c.doc_id.clone());
+        self.open_sections.insert(c.section_key());
     }
-    cost
 }
 
 /// Renders the selection and drops the lowest-scored spans until the text

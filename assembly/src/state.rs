@@ -101,6 +101,18 @@ impl QueryState {
         self.candidates.len() - 1
     }
 
+    /// Replaces the candidate pool (clearing decisions and the selection).
+    pub fn set_candidates(&mut self, candidates: Vec<Candidate>) {
+        self.selected.clear();
+        self.rendered = None;
+        self.by_ord = candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.ord, i))
+            .collect();
+        self.candidates = candidates;
+    }
+
     /// Tokens of the selected spans' texts.
     pub fn selected_tokens(&self) -> u64 {
         self.selected

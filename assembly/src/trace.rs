@@ -85,7 +85,9 @@ impl Trace {
             let key = reason.split(':').next().unwrap_or(reason).to_string();
             *reasons.entry(key).or_default() += 1;
         }
-        let id_src = serde_json::to_string(&(&request, &pipeline, &index)).unwrap_or_default();
+        // Notices say whether dense retrieval ran: part of what made the result.
+        let id_src = serde_json::to_string(&(&request, &pipeline, &index, &state.notices))
+            .unwrap_or_default();
         Trace {
             trace_id: blake3::hash(id_src.as_bytes()).to_hex()[..16].to_string(),
             summary: TraceSummary {

@@ -4,7 +4,10 @@
 //! call into it, never the other way round.
 #![deny(missing_docs)]
 
+pub mod ablation;
+pub mod bubble;
 pub mod error;
+pub mod hotpotqa;
 pub mod metrics;
 pub mod scifact;
 

@@ -219,7 +219,10 @@ fn run_mode(
 }
 
 /// Stats of the build that made the index: this run's if it built, else the saved ones.
-fn indexing_stats(work_dir: &Path, report: &BuildReport) -> Result<IndexingStats, EvalError> {
+pub(crate) fn indexing_stats(
+    work_dir: &Path,
+    report: &BuildReport,
+) -> Result<IndexingStats, EvalError> {
     let path = work_dir.join(REPORT_FILE);
     if !report.committed {
         if let Ok(bytes) = std::fs::read(&path) {

@@ -4,7 +4,7 @@
 use crate::parse::{self, Parsed};
 use crate::span::Document;
 use crate::tokens::TokenCounter;
-use crate::tree::{build_document, DocSource};
+use crate::tree::{build_document, DocSource, LineIndex};
 use crate::IngestError;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -107,6 +107,7 @@ pub fn parse_file(
     let text = check_text(bytes)?;
     let content_hash = blake3::hash(bytes).to_hex().to_string();
     let stem = file_stem(path);
+    let lines = LineIndex::new(text);
     let meta = |extra: Option<(&str, &str)>| {
         let mut m = BTreeMap::from([("format".to_string(), format.name().to_string())]);
         if let Some((k, v)) = extra {
@@ -117,7 +118,7 @@ pub fn parse_file(
     let single = |parsed: Parsed| Ingested {
         docs: vec![build_document(
             DocSource {
-                text,
+                lines: &lines,
                 path,
                 record: None,
                 fallback_title: &stem,
@@ -144,7 +145,7 @@ pub fn parse_file(
                     let fallback = format!("{stem} {}", r.id);
                     build_document(
                         DocSource {
-                            text,
+                            lines: &lines,
                             path,
                             record: Some(&r.id),
                             fallback_title: &fallback,

@@ -27,4 +27,3 @@ pub use error::IngestError;
 pub use file::{detect_format, parse_file, Format, IngestOptions, Ingested};
 pub use span::{Document, Span, SpanId, SpanKind};
 pub use tokens::TokenCounter;
-pub use tree::build_document;

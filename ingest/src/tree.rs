@@ -11,9 +11,10 @@ use std::ops::Range;
 
 /// Where a parsed document came from; everything the tree needs besides blocks.
 #[derive(Debug, Clone)]
-pub struct DocSource<'a> {
-    /// The full source text the block ranges point into.
-    pub text: &'a str,
+pub(crate) struct DocSource<'a> {
+    /// Line starts of the full source text the block ranges point into
+    /// (built once per file: a JSONL file holds thousands of documents).
+    pub lines: &'a LineIndex,
     /// Path of the file as indexed.
     pub path: &'a str,
     /// The record id, for one record of a JSONL file.
@@ -27,7 +28,11 @@ pub struct DocSource<'a> {
 }
 
 /// Builds a [`Document`] from a parser's blocks.
-pub fn build_document(src: DocSource<'_>, parsed: Parsed, counter: &TokenCounter) -> Document {
+pub(crate) fn build_document(
+    src: DocSource<'_>,
+    parsed: Parsed,
+    counter: &TokenCounter,
+) -> Document {
     let doc_id = doc_id(src.path, src.record);
     let title = parsed
         .title
@@ -37,7 +42,7 @@ pub fn build_document(src: DocSource<'_>, parsed: Parsed, counter: &TokenCounter
         .unwrap_or_else(|| src.fallback_title.to_string());
     let mut builder = TreeBuilder {
         doc_id: doc_id.clone(),
-        lines: LineIndex::new(src.text),
+        lines: src.lines,
         counter,
         spans: Vec::new(),
         sections: Vec::new(),
@@ -83,7 +88,7 @@ fn first_top_heading(blocks: &[Block]) -> Option<String> {
 
 struct TreeBuilder<'a> {
     doc_id: String,
-    lines: LineIndex,
+    lines: &'a LineIndex,
     counter: &'a TokenCounter,
     spans: Vec<Span>,
     /// Open sections: (heading level, index in `spans`).
@@ -275,12 +280,13 @@ fn row_text(labels: &[String], cells: &[MappedText]) -> String {
 }
 
 /// Maps byte offsets to 1-based line numbers.
-struct LineIndex {
+#[derive(Debug)]
+pub(crate) struct LineIndex {
     newlines: Vec<usize>,
 }
 
 impl LineIndex {
-    fn new(text: &str) -> LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
         LineIndex {
             newlines: text
                 .bytes()

@@ -3,3 +3,4 @@
 pub mod bubble;
 pub mod rank;
 pub mod retrieve;
+pub mod units;

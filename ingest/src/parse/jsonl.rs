@@ -144,16 +144,32 @@ fn decode_escape(s: &str) -> Result<(String, usize), String> {
     Ok((char::from_u32(hi).unwrap_or('\u{FFFD}').to_string(), 6))
 }
 
-/// Splits text at blank lines into whitespace-collapsed paragraphs.
+/// Splits text at blank lines into paragraphs. Inside a paragraph each
+/// line is whitespace-collapsed and kept as a line: benchmark corpora put
+/// one sentence per line, and a line break is a sentence boundary.
 fn paragraphs(text: &MappedText) -> Vec<MappedText> {
     let s = text.as_str();
     let mut out = Vec::new();
     let mut start = 0;
     while start < s.len() {
         let end = s[start..].find("\n\n").map_or(s.len(), |i| start + i);
-        let p = text.slice(start..end).collapse_whitespace();
-        if !p.is_empty() {
-            out.push(p);
+        let mut para = MappedText::new();
+        let mut line_start = start;
+        while line_start < end {
+            let line_end = s[line_start..end]
+                .find('\n')
+                .map_or(end, |i| line_start + i);
+            let line = text.slice(line_start..line_end).collapse_whitespace();
+            if let Some(at) = line.full_source_range().map(|r| r.start) {
+                if !para.is_empty() {
+                    para.push_synthetic("\n", at);
+                }
+                para.append(&line);
+            }
+            line_start = line_end + 1;
+        }
+        if !para.is_empty() {
+            out.push(para);
         }
         start = end + 2;
     }
@@ -177,6 +193,21 @@ mod tests {
         let r = text.full_source_range().unwrap();
         assert!(src[r].starts_with("caf\\u00e9"));
         assert_eq!(recs[0].parsed.blocks.len(), 2);
+    }
+
+    #[test]
+    fn single_newlines_are_kept_as_sentence_breaks() {
+        let src = "{\"text\": \"Acme Ltd. was founded  in 1990.\\nIt sells tea.\"}\n";
+        let (recs, _) = parse(src);
+        let Block::Text { text, .. } = &recs[0].parsed.blocks[0] else {
+            panic!()
+        };
+        assert_eq!(
+            text.as_str(),
+            "Acme Ltd. was founded in 1990.\nIt sells tea."
+        );
+        let sentences = crate::sentences::sentence_ranges(text.as_str());
+        assert_eq!(sentences.len(), 2, "{sentences:?}");
     }
 
     #[test]

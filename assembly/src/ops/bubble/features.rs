@@ -1,0 +1,111 @@
+//! What the selection knows about each candidate, computed once per run:
+//! lexical features, stored vectors (never re-embedded), static scores.
+
+use super::BubbleParams;
+use crate::state::{Context, QueryState};
+use crate::text::{query_terms, word_hash, Lexical};
+
+/// Per-candidate features, indexed like `state.candidates`.
+pub(super) struct Features<'a> {
+    pub lex: Vec<Lexical>,
+    vectors: Vec<Option<&'a [f32]>>,
+    /// Number of query terms (coverage is a share of them).
+    pub terms: usize,
+}
+
+impl<'a> Features<'a> {
+    pub(super) fn new(ctx: &Context<'a>, state: &QueryState) -> Features<'a> {
+        let index = ctx.retriever.index();
+        let store = index.store();
+        let query: Vec<u64> = query_terms(&state.query)
+            .iter()
+            .map(|t| word_hash(t))
+            .collect();
+        Features {
+            lex: state
+                .candidates
+                .iter()
+                .map(|c| {
+                    let text = store.span(c.ord).map_or("", |s| s.text.as_str());
+                    Lexical::new(text, &c.section.join(" "), &query)
+                })
+                .collect(),
+            vectors: state
+                .candidates
+                .iter()
+                .map(|c| index.vectors().and_then(|v| v.vector(c.ord)))
+                .collect(),
+            terms: query.len().min(64),
+        }
+    }
+
+    /// How much of candidate `j` the candidate `i` already says: the cosine
+    /// of their stored vectors, or word overlap when the index has none.
+    pub(super) fn similarity(&self, i: usize, j: usize) -> f32 {
+        match (self.vectors[i], self.vectors[j]) {
+            (Some(a), Some(b)) => bubble_index::dot(a, b),
+            _ => self.lex[j].overlap(&self.lex[i]),
+        }
+    }
+
+    /// Share of the query terms that candidate `i` would newly cover.
+    pub(super) fn coverage_gain(&self, i: usize, covered: u64) -> f32 {
+        if self.terms == 0 {
+            return 0.0;
+        }
+        (self.lex[i].terms & !covered).count_ones() as f32 / self.terms as f32
+    }
+}
+
+/// tf, prior and length penalty: the parts of a score that do not depend on
+/// what is already selected.
+pub(super) fn score_static(
+    p: &BubbleParams,
+    ctx: &Context<'_>,
+    state: &mut QueryState,
+    f: &Features<'_>,
+) {
+    let store = ctx.retriever.index().store();
+    let theta = p.theta.unwrap_or_else(|| median_tokens(state)).max(1.0);
+    for (c, lex) in state.candidates.iter_mut().zip(&f.lex) {
+        let heading = c.section.join(" > ").to_lowercase();
+        let section_boost: f32 = p
+            .section_boosts
+            .iter()
+            .filter(|(k, _)| heading.contains(&k.to_lowercase()))
+            .map(|(_, v)| v)
+            .sum();
+        let keyword_boost: f32 = if p.keyword_boosts.is_empty() {
+            0.0
+        } else {
+            let lower = store
+                .span(c.ord)
+                .map_or(String::new(), |s| s.text.to_lowercase());
+            p.keyword_boosts
+                .iter()
+                .filter(|(k, _)| lower.contains(&k.to_lowercase()))
+                .map(|(_, v)| v)
+                .sum()
+        };
+        let kind_boost = p.kind_boosts.get(c.kind.as_str()).copied().unwrap_or(0.0);
+        c.scores.tf = lex.tf as f32;
+        c.scores.prior = section_boost + keyword_boost + kind_boost;
+        c.scores.length_penalty = 1.0 / (1.0 + c.tokens as f32 / theta);
+    }
+}
+
+fn median_tokens(state: &QueryState) -> f32 {
+    let mut t: Vec<u32> = state.candidates.iter().map(|c| c.tokens).collect();
+    t.sort_unstable();
+    t.get(t.len() / 2).copied().unwrap_or(100) as f32
+}
+
+/// The best retrieval score among candidates (to normalise relevance to 0..1).
+pub(super) fn best_retrieval(state: &QueryState) -> f32 {
+    state
+        .candidates
+        .iter()
+        .map(|c| c.scores.retrieval)
+        .fold(0.0f32, f32::max)
+        .max(f32::MIN_POSITIVE)
+}

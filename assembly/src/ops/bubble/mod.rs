@@ -1,0 +1,154 @@
+//! The bubble operator: a greedy pass that admits candidates through gates.
+//!
+//! Two modes. `paper` is the published method: score = (tf + prior) ×
+//! 1/(1 + t/θ), then greedy with the global budget, a per-section budget
+//! with a slack pool, and a lexical redundancy gate. `default` is ours: it
+//! re-scores the remaining candidates after every admission by retrieval
+//! relevance plus the query terms a span would newly cover, minus its
+//! embedding similarity to what is already in, with per-document and
+//! per-section caps, and brings a chosen row's table header along.
+
+mod features;
+mod gates;
+mod modes;
+
+use crate::operator::Operator;
+use crate::state::{Context, QueryState};
+use crate::AssemblyError;
+use bubble_index::bubble_ingest::SpanKind;
+use features::{score_static, Features};
+use gates::Gates;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Which method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BubbleMode {
+    /// The published method, exactly.
+    Paper,
+    /// Coverage, embedding redundancy, caps and structural expansion.
+    #[default]
+    Default,
+    /// The baseline: retrieval order, the global budget as the only gate.
+    TopK,
+    /// Maximal marginal relevance: λ·relevance − (1−λ)·max similarity to
+    /// the selection, the global budget as the only gate.
+    Mmr,
+}
+
+/// Parameters of the bubble operator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BubbleParams {
+    /// The method.
+    pub mode: BubbleMode,
+    /// Paper mode's redundancy gate: word overlap with the bubble at or
+    /// above which a candidate is too redundant (δ).
+    pub delta: f32,
+    /// Default mode's redundancy gate: similarity (cosine of stored
+    /// vectors) to a selected span at or above which a candidate is too redundant.
+    pub max_similarity: f32,
+    /// Default mode's penalty per unit of similarity to the selection.
+    pub redundancy_weight: f32,
+    /// Share of the budget one section may take (ρ_s, the same for all).
+    pub section_share: f32,
+    /// Length-penalty scale θ in tokens; `None`: the median candidate length.
+    pub theta: Option<f32>,
+    /// Boosts by heading substring (the paper's π(s)), lowercase match.
+    pub section_boosts: BTreeMap<String, f32>,
+    /// Boosts by keyword present in the text (the paper's γ_k).
+    pub keyword_boosts: BTreeMap<String, f32>,
+    /// Boosts by span kind (default mode), e.g. `{"row": 0.2}`.
+    pub kind_boosts: BTreeMap<String, f32>,
+    /// Most spans from one document (default mode).
+    pub max_per_doc: usize,
+    /// Weight of coverage gain (default mode).
+    pub coverage_weight: f32,
+    /// Candidates scoring below this (relative to the best) are low relevance.
+    pub min_relevance: f32,
+    /// MMR's trade-off between relevance and novelty.
+    pub lambda: f32,
+}
+
+impl Default for BubbleParams {
+    fn default() -> Self {
+        BubbleParams {
+            mode: BubbleMode::Default,
+            delta: 0.5,
+            max_similarity: 0.9,
+            redundancy_weight: 0.2,
+            section_share: 0.5,
+            theta: None,
+            section_boosts: BTreeMap::new(),
+            keyword_boosts: BTreeMap::new(),
+            kind_boosts: BTreeMap::new(),
+            max_per_doc: 4,
+            coverage_weight: 1.0,
+            min_relevance: 0.05,
+            lambda: 0.5,
+        }
+    }
+}
+
+/// The bubble operator.
+#[derive(Debug, Clone)]
+pub struct Bubble {
+    params: BubbleParams,
+}
+
+impl Bubble {
+    /// A bubble operator with these parameters.
+    pub fn new(params: BubbleParams) -> Result<Bubble, String> {
+        let p = &params;
+        if !(0.0..=1.0).contains(&p.max_similarity) || p.redundancy_weight < 0.0 {
+            return Err(
+                "max_similarity must be in 0..=1 and redundancy_weight non-negative".into(),
+            );
+        }
+        if !(0.0..=1.0).contains(&p.delta)
+            || !(0.0..=1.0).contains(&p.section_share)
+            || p.section_share == 0.0
+        {
+            return Err("delta must be in 0..=1 and section_share in (0, 1]".into());
+        }
+        if p.theta.is_some_and(|t| t <= 0.0) {
+            return Err("theta must be positive".into());
+        }
+        for k in p.kind_boosts.keys() {
+            if SpanKind::parse(k).is_none() {
+                return Err(format!("unknown span kind {k:?} in kind_boosts"));
+            }
+        }
+        Ok(Bubble { params })
+    }
+}
+
+impl Operator for Bubble {
+    fn name(&self) -> &str {
+        "bubble"
+    }
+
+    fn run(&self, ctx: &Context<'_>, state: &mut QueryState) -> Result<String, AssemblyError> {
+        state.reset_decisions();
+        let features = Features::new(ctx, state);
+        score_static(&self.params, ctx, state, &features);
+        let mut gates = Gates::new(&self.params, state);
+        match self.params.mode {
+            BubbleMode::Paper => modes::paper(&self.params, ctx, state, &mut gates, &features),
+            BubbleMode::Default => {
+                modes::default_mode(&self.params, ctx, state, &mut gates, &features)
+            }
+            BubbleMode::TopK => modes::top_k(ctx, state),
+            BubbleMode::Mmr => modes::mmr(self.params.lambda, ctx, state, &features),
+        }
+        Ok(format!(
+            "{:?} mode: {} of {} candidates selected, {} section(s), slack pool {} tokens left",
+            self.params.mode,
+            state.selected.len(),
+            state.candidates.len(),
+            gates.used_by_section.len(),
+            gates.slack
+        ))
+    }
+}

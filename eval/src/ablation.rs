@@ -1,0 +1,193 @@
+//! The context-bubble paper's ablation, on the shipped corpus: from top-k to
+//! the full bubble, one gate at a time, with the tokens used, the distinct
+//! sections and the lexical overlap the paper reports, plus the share of
+//! gold facts in the bubble (fewer tokens only count if the facts stay).
+
+use crate::bubble::mean_overlap;
+use crate::metrics::mean;
+use crate::EvalError;
+use bubble_assembly::{assemble, Context, Pipeline};
+use bubble_index::bubble_ingest::TokenCounter;
+use bubble_index::{build, BuildOptions, Embedder, Index};
+use bubble_retrieval::Retriever;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+/// The variants, as pipelines: each adds one thing to the one before.
+pub const VARIANTS: [(&str, &str); 5] = [
+    (
+        "top-k",
+        r#"[{"op": "retrieve"}, {"op": "bubble", "mode": "top_k"}, {"op": "render"}]"#,
+    ),
+    (
+        "+ structure priors",
+        r#"[{"op": "retrieve"}, {"op": "bubble", "mode": "paper", "delta": 1.0, "section_share": 1.0, "kind_boosts": {"row": 1.0, "table_header": 1.0}}, {"op": "render"}]"#,
+    ),
+    (
+        "+ diversity",
+        r#"[{"op": "retrieve"}, {"op": "bubble", "mode": "paper", "delta": 0.5, "section_share": 1.0, "kind_boosts": {"row": 1.0, "table_header": 1.0}}, {"op": "render"}]"#,
+    ),
+    (
+        "full bubble (paper)",
+        r#"[{"op": "retrieve"}, {"op": "bubble", "mode": "paper", "delta": 0.5, "section_share": 0.5, "kind_boosts": {"row": 1.0, "table_header": 1.0}}, {"op": "render"}]"#,
+    ),
+    (
+        "default (ours)",
+        r#"[{"op": "retrieve"}, {"op": "expand", "top": 10}, {"op": "bubble"}, {"op": "rank"}, {"op": "render"}]"#,
+    ),
+];
+
+/// What to run on.
+#[derive(Debug, Clone)]
+pub struct AblationOptions {
+    /// The corpus folder.
+    pub corpus: PathBuf,
+    /// Gold queries (JSONL: `query`, `relevant` [{`path`, `contains`}]).
+    pub queries: PathBuf,
+    /// Token budget (the paper used 800).
+    pub budget: usize,
+    /// Folder for the index.
+    pub work_dir: PathBuf,
+}
+
+/// One variant, averaged over the queries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AblationRow {
+    /// Variant name.
+    pub variant: String,
+    /// Mean tokens of the rendered bubble.
+    pub tokens: f64,
+    /// Mean distinct sections (document + heading path).
+    pub sections: f64,
+    /// Mean lexical overlap of a span with the rest of its bubble.
+    pub overlap: f64,
+    /// Share of gold facts whose text is in the bubble.
+    pub gold_recall: f64,
+    /// Share of decisions per reason, over all candidates.
+    pub reasons: Vec<(String, f64)>,
+}
+
+#[derive(Deserialize)]
+struct Gold {
+    query: String,
+    relevant: Vec<Relevant>,
+}
+
+#[derive(Deserialize)]
+struct Relevant {
+    contains: String,
+}
+
+/// Runs the ablation.
+pub fn run(
+    opts: &AblationOptions,
+    embedder: Option<&Embedder>,
+) -> Result<Vec<AblationRow>, EvalError> {
+    let text = std::fs::read_to_string(&opts.queries).map_err(|source| EvalError::Io {
+        path: opts.queries.clone(),
+        source,
+    })?;
+    let gold: Vec<Gold> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l).map_err(|e| EvalError::Format {
+                what: opts.queries.display().to_string(),
+                detail: e.to_string(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let index_dir = opts.work_dir.join("index");
+    build(
+        &index_dir,
+        std::slice::from_ref(&opts.corpus),
+        &BuildOptions::default(),
+        embedder,
+        &mut |_| {},
+    )?;
+    let index = Index::open(&index_dir)?;
+    let counter = TokenCounter::by_name(&index.manifest().tokenizer)
+        .map_err(bubble_index::IndexError::from)?;
+    let ctx = Context {
+        retriever: Retriever::new(&index, embedder),
+        counter: &counter,
+    };
+    let mut rows = Vec::new();
+    for (name, steps) in VARIANTS {
+        let pipeline = Pipeline::from_json(&format!(r#"{{"name": "{name}", "steps": {steps}}}"#))
+            .map_err(|e| EvalError::Format {
+            what: name.into(),
+            detail: e.to_string(),
+        })?;
+        let (mut tokens, mut sections, mut overlap, mut recall) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut reasons: std::collections::BTreeMap<String, usize> =
+            std::collections::BTreeMap::new();
+        for g in &gold {
+            let (out, trace) = assemble(&ctx, &pipeline, &g.query, opts.budget).map_err(|e| {
+                EvalError::Format {
+                    what: g.query.clone(),
+                    detail: e.to_string(),
+                }
+            })?;
+            tokens.push(out.bubble.tokens as f64);
+            let secs: HashSet<String> = trace
+                .candidates
+                .iter()
+                .filter(|c| c.is_selected())
+                .map(|c| c.section_key())
+                .collect();
+            sections.push(secs.len() as f64);
+            let texts: Vec<&str> = out.spans.iter().map(|s| s.text.as_str()).collect();
+            overlap.push(mean_overlap(&texts));
+            let found = g
+                .relevant
+                .iter()
+                .filter(|r| out.bubble.text.contains(&r.contains))
+                .count();
+            recall.push(found as f64 / g.relevant.len().max(1) as f64);
+            for (k, v) in trace.summary.reasons {
+                *reasons.entry(k).or_default() += v;
+            }
+        }
+        let total: usize = reasons.values().sum();
+        rows.push(AblationRow {
+            variant: name.to_string(),
+            tokens: mean(&tokens),
+            sections: mean(&sections),
+            overlap: mean(&overlap),
+            gold_recall: mean(&recall),
+            reasons: reasons
+                .into_iter()
+                .map(|(k, v)| (k, v as f64 / total.max(1) as f64))
+                .collect(),
+        });
+    }
+    Ok(rows)
+}
+
+/// A Markdown table of the rows.
+pub fn to_table(rows: &[AblationRow], budget: usize, queries: usize) -> String {
+    let mut s = format!(
+        "ablation on the shipped corpus: {queries} gold queries, budget {budget}\n\n\
+         | variant | tokens | distinct sections | avg overlap | gold facts in bubble | decisions |\n|---|---|---|---|---|---|\n"
+    );
+    for r in rows {
+        let reasons: Vec<String> = r
+            .reasons
+            .iter()
+            .map(|(k, v)| format!("{k} {:.0}%", v * 100.0))
+            .collect();
+        s += &format!(
+            "| {} | {:.0} | {:.2} | {:.3} | {:.3} | {} |\n",
+            r.variant,
+            r.tokens,
+            r.sections,
+            r.overlap,
+            r.gold_recall,
+            reasons.join(", ")
+        );
+    }
+    s
+}

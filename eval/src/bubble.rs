@@ -1,0 +1,332 @@
+//! The bubble benchmark: how well each selection method packs the evidence
+//! of multi-hop questions into a token budget (HotpotQA), and the paper's
+//! ablation on the shipped corpus.
+//!
+//! Retrieval runs once per question; every method and budget then starts
+//! from a copy of the same candidate pool, so the comparison isolates the
+//! selection step.
+
+use crate::hotpotqa::{HotpotQa, Question};
+use crate::metrics::{mean, percentile};
+use crate::retrieval::IndexingStats;
+use crate::EvalError;
+use bubble_assembly::{fit_budget, Context, Pipeline, QueryState};
+use bubble_index::bubble_ingest::TokenCounter;
+use bubble_index::{build, BuildOptions, Embedder, Index, Progress};
+use bubble_retrieval::Retriever;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+/// The methods compared, as the pipeline steps that follow retrieval.
+pub const METHODS: [(&str, &str); 6] = [
+    (
+        "top-k",
+        r#"[{"op": "bubble", "mode": "top_k"}, {"op": "render"}]"#,
+    ),
+    (
+        "mmr",
+        r#"[{"op": "bubble", "mode": "mmr", "lambda": 0.5}, {"op": "render"}]"#,
+    ),
+    (
+        "paper",
+        r#"[{"op": "bubble", "mode": "paper"}, {"op": "render"}]"#,
+    ),
+    (
+        "default",
+        r#"[{"op": "expand", "top": 10}, {"op": "bubble"}, {"op": "rank"}, {"op": "render"}]"#,
+    ),
+    (
+        "sentences",
+        r#"[{"op": "units"}, {"op": "bubble"}, {"op": "rank"}, {"op": "render"}]"#,
+    ),
+    (
+        "multihop",
+        r#"[{"op": "bubble"}, {"loop": [{"op": "retrieve", "query": "expanded", "depth": 50}, {"op": "bubble"}], "max": 2}, {"op": "rank"}, {"op": "render"}]"#,
+    ),
+];
+
+/// Where and how to run.
+#[derive(Debug, Clone)]
+pub struct BubbleEvalOptions {
+    /// Folder for the pooled corpus and the reusable index.
+    pub work_dir: PathBuf,
+    /// Questions evaluated (their paragraphs are pooled into one corpus).
+    pub questions: usize,
+    /// Token budgets.
+    pub budgets: Vec<usize>,
+    /// Candidates retrieved per question.
+    pub depth: usize,
+}
+
+/// One method at one budget.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MethodRow {
+    /// Method name.
+    pub method: String,
+    /// Token budget.
+    pub budget: usize,
+    /// Share of questions with both gold paragraphs covered (all their
+    /// supporting sentences in the bubble).
+    pub both_gold: f64,
+    /// Share of supporting sentences in the bubble.
+    pub sentence_recall: f64,
+    /// Mean tokens of the rendered bubble.
+    pub tokens: f64,
+    /// Mean distinct documents in the bubble.
+    pub documents: f64,
+    /// Mean lexical overlap of a span with the rest of its bubble (the paper's measure).
+    pub overlap: f64,
+    /// Median milliseconds of the selection step (bubble operators only).
+    pub select_p50_ms: f64,
+}
+
+/// The HotpotQA result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BubbleEval {
+    /// Questions evaluated.
+    pub questions: usize,
+    /// Paragraphs in the pooled corpus.
+    pub paragraphs: usize,
+    /// Candidates retrieved per question.
+    pub depth: usize,
+    /// Indexing statistics.
+    pub indexing: IndexingStats,
+    /// One row per method and budget.
+    pub rows: Vec<MethodRow>,
+    /// Notices.
+    pub notices: Vec<String>,
+}
+
+impl BubbleEval {
+    /// A Markdown table.
+    pub fn to_table(&self) -> String {
+        let mut s = format!(
+            "hotpotqa: {} questions, {} pooled paragraphs, {} candidates per question\n\n\
+             | budget | method | both gold | sentence recall | tokens | documents | overlap | select p50 ms |\n\
+             |---|---|---|---|---|---|---|---|\n",
+            self.questions, self.paragraphs, self.depth
+        );
+        for r in &self.rows {
+            s += &format!(
+                "| {} | {} | {:.3} | {:.3} | {:.0} | {:.2} | {:.3} | {:.2} |\n",
+                r.budget,
+                r.method,
+                r.both_gold,
+                r.sentence_recall,
+                r.tokens,
+                r.documents,
+                r.overlap,
+                r.select_p50_ms
+            );
+        }
+        for n in &self.notices {
+            s += &format!("note: {n}\n");
+        }
+        s
+    }
+}
+
+/// Normalised text for containment checks: whitespace collapsed.
+fn norm(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Mean over spans of |words(x) ∩ words(rest)| / |words(x)|.
+pub fn mean_overlap(texts: &[&str]) -> f64 {
+    let sets: Vec<HashSet<String>> = texts
+        .iter()
+        .map(|t| {
+            t.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect()
+        })
+        .collect();
+    let per: Vec<f64> = (0..sets.len())
+        .filter(|&i| !sets[i].is_empty())
+        .map(|i| {
+            let shared = sets[i]
+                .iter()
+                .filter(|w| {
+                    sets.iter()
+                        .enumerate()
+                        .any(|(j, s)| j != i && s.contains(*w))
+                })
+                .count();
+            shared as f64 / sets[i].len() as f64
+        })
+        .collect();
+    mean(&per)
+}
+
+struct Scored {
+    both_gold: bool,
+    supporting_found: usize,
+    supporting_total: usize,
+    tokens: usize,
+    documents: usize,
+    overlap: f64,
+    select_ms: f64,
+}
+
+fn score(q: &Question, state: &QueryState, index: &Index) -> Scored {
+    let text = norm(state.rendered.as_ref().map_or("", |r| r.text.as_str()));
+    let store = index.store();
+    let mut found = 0;
+    let mut total = 0;
+    let mut covered_titles = 0;
+    for title in q.gold_titles() {
+        let Some(p) = q.paragraphs.iter().find(|p| p.title == title) else {
+            continue;
+        };
+        let mut all = true;
+        for (_, i) in q.supporting.iter().filter(|(t, _)| *t == title) {
+            let Some(sentence) = p
+                .sentences
+                .get(*i)
+                .map(|s| norm(s))
+                .filter(|s| !s.is_empty())
+            else {
+                continue;
+            };
+            total += 1;
+            if text.contains(&sentence) {
+                found += 1;
+            } else {
+                all = false;
+            }
+        }
+        covered_titles += usize::from(all);
+    }
+    let docs: HashSet<&str> = state
+        .selected
+        .iter()
+        .map(|&i| state.candidates[i].doc_id.as_str())
+        .collect();
+    let texts: Vec<&str> = state
+        .selected
+        .iter()
+        .filter_map(|&i| store.span(state.candidates[i].ord).map(|s| s.text.as_str()))
+        .collect();
+    Scored {
+        both_gold: covered_titles >= q.gold_titles().len().min(2) && covered_titles > 0,
+        supporting_found: found,
+        supporting_total: total,
+        tokens: state.rendered.as_ref().map_or(0, |r| r.tokens),
+        documents: docs.len(),
+        overlap: mean_overlap(&texts),
+        select_ms: state
+            .ops
+            .iter()
+            .filter(|o| o.op == "bubble")
+            .map(|o| o.ms)
+            .sum(),
+    }
+}
+
+/// Runs the HotpotQA benchmark.
+pub fn run_hotpotqa(
+    data: &HotpotQa,
+    opts: &BubbleEvalOptions,
+    embedder: Option<&Embedder>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BubbleEval, EvalError> {
+    let n = opts.questions.min(data.questions.len());
+    let pooled = data.pooled(n);
+    let corpus = opts.work_dir.join("corpus.jsonl");
+    pooled.write_jsonl(&corpus)?;
+    let index_dir = opts.work_dir.join("index");
+    let report = build(
+        &index_dir,
+        std::slice::from_ref(&corpus),
+        &BuildOptions::default(),
+        embedder,
+        progress,
+    )?;
+    let indexing = crate::retrieval::indexing_stats(&opts.work_dir, &report)?;
+    let index = Index::open(&index_dir)?;
+    let counter = TokenCounter::by_name(&index.manifest().tokenizer)
+        .map_err(bubble_index::IndexError::from)?;
+    let ctx = Context {
+        retriever: Retriever::new(&index, embedder),
+        counter: &counter,
+    };
+    let pipeline = |steps: &str| -> Result<Pipeline, EvalError> {
+        let json = format!(r#"{{"name": "eval", "steps": {steps}}}"#);
+        Pipeline::from_json(&json).map_err(|e| EvalError::Format {
+            what: "pipeline".into(),
+            detail: e.to_string(),
+        })
+    };
+    let retrieve = pipeline(&format!(
+        r#"[{{"op": "retrieve", "depth": {}}}]"#,
+        opts.depth
+    ))?;
+    let methods: Vec<(&str, Pipeline)> = METHODS
+        .iter()
+        .map(|(name, steps)| Ok((*name, pipeline(steps)?)))
+        .collect::<Result<_, EvalError>>()?;
+    let mut results: Vec<Vec<Vec<Scored>>> = (0..opts.budgets.len())
+        .map(|_| (0..methods.len()).map(|_| Vec::new()).collect())
+        .collect();
+    let mut notices = Vec::new();
+    for q in &data.questions[..n] {
+        let mut base = QueryState::new(q.text.clone(), 0);
+        retrieve
+            .run(&ctx, &mut base)
+            .map_err(|e| EvalError::Format {
+                what: format!("question {}", q.id),
+                detail: e.to_string(),
+            })?;
+        for n in &base.notices {
+            if !notices.contains(n) {
+                notices.push(n.clone());
+            }
+        }
+        for (b, &budget) in opts.budgets.iter().enumerate() {
+            for (m, (_, p)) in methods.iter().enumerate() {
+                let mut state = base.clone();
+                state.budget = budget;
+                state.ops.clear();
+                p.run(&ctx, &mut state).map_err(|e| EvalError::Format {
+                    what: format!("question {}", q.id),
+                    detail: e.to_string(),
+                })?;
+                fit_budget(&ctx, &mut state, "render");
+                results[b][m].push(score(q, &state, &index));
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (b, &budget) in opts.budgets.iter().enumerate() {
+        for (m, (name, _)) in methods.iter().enumerate() {
+            let r = &results[b][m];
+            let f = |g: fn(&Scored) -> f64| mean(&r.iter().map(g).collect::<Vec<_>>());
+            let found: usize = r.iter().map(|s| s.supporting_found).sum();
+            let total: usize = r.iter().map(|s| s.supporting_total).sum();
+            rows.push(MethodRow {
+                method: name.to_string(),
+                budget,
+                both_gold: f(|s| f64::from(u8::from(s.both_gold))),
+                sentence_recall: if total == 0 {
+                    0.0
+                } else {
+                    found as f64 / total as f64
+                },
+                tokens: f(|s| s.tokens as f64),
+                documents: f(|s| s.documents as f64),
+                overlap: f(|s| s.overlap),
+                select_p50_ms: percentile(&r.iter().map(|s| s.select_ms).collect::<Vec<_>>(), 50.0),
+            });
+        }
+    }
+    Ok(BubbleEval {
+        questions: n,
+        paragraphs: pooled.paragraphs.len(),
+        depth: opts.depth,
+        indexing,
+        rows,
+        notices,
+    })
+}
