@@ -19,11 +19,9 @@
 //! question's paragraphs.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::EvalError;
 
@@ -93,13 +91,6 @@ struct RawQuestion {
     answer: String,
     context: Vec<(String, Vec<String>)>,
     supporting_facts: Vec<(String, usize)>,
-}
-
-#[derive(Serialize)]
-struct JsonlDoc<'a> {
-    id: &'a str,
-    title: &'a str,
-    text: &'a str,
 }
 
 /// Loads the HotpotQA JSON at `path` (the file as shipped, not a zip).
@@ -191,48 +182,25 @@ impl Pooled {
     /// sentence `k` only when the paragraph has no blank sentence; map
     /// supporting facts through [`Paragraph::sentences`], not line numbers.
     ///
-    /// The line breaks do not yet force Bubble's sentence boundaries: Bubble's
-    /// JSONL reader turns a single newline into a space before it splits
-    /// sentences. On the pool of the first 1,000 questions, 456 of 30,561
-    /// dataset boundaries fall inside a Bubble sentence (after "Ltd.", before
-    /// a lowercase start), and Bubble also splits inside some dataset
-    /// sentences ("(c. 1530"); 38,995 of 40,330 dataset sentences come out as
-    /// exactly one Bubble sentence.
-    ///
-    /// Writes `<path>.tmp` and renames it, creating the parent folder, so a
-    /// crash never leaves a truncated corpus behind.
+    /// Bubble's JSONL reader keeps each line as a sentence boundary (and may
+    /// split a long line further at sentence ends).
     pub fn write_jsonl(&self, path: &Path) -> Result<(), EvalError> {
-        let io_err = |p: &Path| {
-            let p = p.to_path_buf();
-            move |source| EvalError::Io { path: p, source }
-        };
-        let mut tmp_name = path.as_os_str().to_owned();
-        tmp_name.push(".tmp");
-        let tmp = PathBuf::from(tmp_name);
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-        }
-        let file = File::create(&tmp).map_err(io_err(&tmp))?;
-        let mut out = BufWriter::new(file);
-        for (i, p) in self.paragraphs.iter().enumerate() {
-            let id = i.to_string();
-            let text = jsonl_text(&p.sentences);
-            let line = serde_json::to_string(&JsonlDoc {
-                id: &id,
-                title: &p.title,
-                text: &text,
-            })
-            .map_err(|source| EvalError::Json {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            out.write_all(line.as_bytes()).map_err(io_err(&tmp))?;
-            out.write_all(b"\n").map_err(io_err(&tmp))?;
-        }
-        let file = out.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(io_err(&tmp))?;
-        std::fs::rename(&tmp, path).map_err(io_err(path))?;
-        Ok(())
+        let rows: Vec<(String, String)> = self
+            .paragraphs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i.to_string(), jsonl_text(&p.sentences)))
+            .collect();
+        crate::jsonl::write_records(
+            path,
+            rows.iter()
+                .zip(&self.paragraphs)
+                .map(|((id, text), p)| crate::jsonl::Record {
+                    id,
+                    title: &p.title,
+                    text,
+                }),
+        )
     }
 }
 
@@ -256,6 +224,7 @@ fn format_err(what: String, detail: impl Into<String>) -> EvalError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     /// A scratch folder unique to this test run and `tag`.
     fn scratch(tag: &str) -> PathBuf {
@@ -523,13 +492,8 @@ mod tests {
     /// What Bubble's JSONL ingestion makes of the pooled first 200
     /// questions: how many dataset sentences come out as exactly one Bubble
     /// sentence, and how many dataset sentence boundaries fall inside a Bubble
-    /// sentence (lost: the reader turns a single newline into a space before
-    /// splitting, so the line breaks do not force a boundary).
-    ///
-    /// 200, not 1,000, questions because `parse_file` builds a line index of
-    /// the whole file for every record, so its time grows with records × file
-    /// size (38 s for the 1,000-question pool, which gives 38,995 of 40,330
-    /// sentences kept and 456 of 30,561 boundaries lost).
+    /// sentence. The reader keeps line breaks as sentence breaks, so none is
+    /// lost; Bubble still splits some dataset sentences further ("(c." | "1530").
     #[test]
     fn real_pooled_sentences_through_bubble_ingest() {
         use bubble_ingest::SpanKind;
@@ -616,7 +580,8 @@ mod tests {
             ingested.docs.len()
         );
         assert_eq!(blocks, pooled.paragraphs.len(), "one block per record");
-        assert_eq!((dataset, kept, docs_exact), (8_273, 8_004, 1_851));
-        assert_eq!((boundaries, lost), (6_282, 102));
+        assert_eq!((dataset, kept, docs_exact), (8_273, 8_170, 1_900));
+        // Line breaks are sentence breaks: no dataset boundary is lost.
+        assert_eq!((boundaries, lost), (6_282, 0));
     }
 }

@@ -8,6 +8,7 @@ pub mod ablation;
 pub mod bubble;
 pub mod error;
 pub mod hotpotqa;
+mod jsonl;
 pub mod metrics;
 pub mod scifact;
 

@@ -13,10 +13,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::EvalError;
 
@@ -98,13 +98,6 @@ struct ClaimRow {
     evidence_doc_id: String,
     evidence_sentences: String,
     cited_doc_ids: String,
-}
-
-#[derive(Serialize)]
-struct JsonlDoc<'a> {
-    id: &'a str,
-    title: &'a str,
-    text: &'a str,
 }
 
 /// Loads the SciFact test set from the CSV export zip at `zip_path`.
@@ -328,39 +321,25 @@ impl SciFact {
     /// Writes the corpus as JSON Lines, one `{"id", "title", "text"}` object per
     /// document with the sentences joined by a space (BEIR's doc text).
     ///
-    /// Writes `<path>.tmp` and renames it, so a crash never leaves a truncated
-    /// file that a later run would mistake for a complete corpus.
     pub fn write_jsonl(&self, path: &Path) -> Result<(), EvalError> {
-        let io_err = |p: &Path| {
-            let p = p.to_path_buf();
-            move |source| EvalError::Io { path: p, source }
-        };
-        let mut tmp_name = path.as_os_str().to_owned();
-        tmp_name.push(".tmp");
-        let tmp = PathBuf::from(tmp_name);
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-        }
-        let file = File::create(&tmp).map_err(io_err(&tmp))?;
-        let mut out = BufWriter::new(file);
-        for doc in &self.corpus.docs {
-            let text = doc.sentences.join(" ");
-            let line = serde_json::to_string(&JsonlDoc {
-                id: &doc.id,
-                title: &doc.title,
-                text: &text,
-            })
-            .map_err(|source| EvalError::Json {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            out.write_all(line.as_bytes()).map_err(io_err(&tmp))?;
-            out.write_all(b"\n").map_err(io_err(&tmp))?;
-        }
-        let file = out.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(io_err(&tmp))?;
-        std::fs::rename(&tmp, path).map_err(io_err(path))?;
-        Ok(())
+        let texts: Vec<String> = self
+            .corpus
+            .docs
+            .iter()
+            .map(|d| d.sentences.join(" "))
+            .collect();
+        crate::jsonl::write_records(
+            path,
+            self.corpus
+                .docs
+                .iter()
+                .zip(&texts)
+                .map(|(d, text)| crate::jsonl::Record {
+                    id: &d.id,
+                    title: &d.title,
+                    text,
+                }),
+        )
     }
 }
 
@@ -562,6 +541,7 @@ fn preview(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn str_list_quotes_and_separators() {

@@ -90,11 +90,10 @@ pub struct BuildReport {
     pub manifest: Option<Manifest>,
 }
 
-/// A file's documents in the next generation, and where they came from.
+/// A file's documents in the next generation.
 struct NextFile {
     hash: String,
     docs: Vec<Document>,
-    reused: bool,
 }
 
 /// Spans per embedding call: large enough for length-sorted batches to pay off.
@@ -168,7 +167,6 @@ pub fn build(
                 NextFile {
                     hash,
                     docs: p.store().file_documents(f),
-                    reused: true,
                 },
             );
             continue;
@@ -188,7 +186,6 @@ pub fn build(
                     NextFile {
                         hash,
                         docs: ingested.docs,
-                        reused: false,
                     },
                 );
             }
@@ -216,7 +213,6 @@ pub fn build(
                 NextFile {
                     hash: f.content_hash.clone(),
                     docs: p.store().file_documents(f),
-                    reused: !reembed_all,
                 },
             );
         }
@@ -229,7 +225,6 @@ pub fn build(
         return Ok(report);
     }
 
-    let reused_flags: Vec<bool> = next.values().map(|f| f.reused).collect();
     let store = SpanStore::from_files(
         next.into_iter()
             .map(|(name, f)| (name, f.hash, f.docs))
@@ -239,7 +234,7 @@ pub fn build(
     let matrix = match embedder {
         Some(e) => Some(embed_store(
             &store,
-            &reused_flags,
+            !reembed_all,
             previous.as_ref(),
             e,
             &mut report,
@@ -321,9 +316,13 @@ pub fn embedding_text(title: &str, span: &bubble_ingest::Span) -> String {
     format!("{}: {}", path.join(" > "), span.text)
 }
 
+/// Embeds the retrievable spans of `store`, reusing the previous
+/// generation's vector of any span whose id (a hash of its document, kind,
+/// heading path and text) and document title are unchanged: editing one
+/// record of a large JSONL file re-embeds that record, not the file.
 fn embed_store(
     store: &SpanStore,
-    reused_files: &[bool],
+    reuse: bool,
     previous: Option<&Index>,
     embedder: &Embedder,
     report: &mut BuildReport,
@@ -333,27 +332,26 @@ fn embed_store(
     let mut vectors: Vec<Option<Vec<f32>>> = Vec::new();
     let mut ords: Vec<u32> = Vec::new();
     let mut todo: Vec<(usize, String)> = Vec::new();
-    for (fi, file) in store.files().iter().enumerate() {
-        for doc in &store.docs()[file.docs.start as usize..file.docs.end as usize] {
-            for ord in doc.spans.clone() {
-                let span = &store.spans()[ord as usize];
-                if !span.kind.is_retrievable() {
-                    continue;
-                }
-                let old = reused_files[fi]
-                    .then(|| {
-                        let p = previous?;
-                        old_vectors?
-                            .vector(p.store().ord_of(&span.id.0)?)
-                            .map(<[f32]>::to_vec)
-                    })
-                    .flatten();
-                if old.is_none() {
-                    todo.push((vectors.len(), embedding_text(&doc.title, span)));
-                }
-                vectors.push(old);
-                ords.push(ord);
+    for doc in store.docs() {
+        for ord in doc.spans.clone() {
+            let span = &store.spans()[ord as usize];
+            if !span.kind.is_retrievable() {
+                continue;
             }
+            let old = reuse
+                .then(|| {
+                    let p = previous?;
+                    let old_ord = p.store().ord_of(&span.id.0)?;
+                    // The title is part of the embedded text but not of the id.
+                    (p.store().doc_of(old_ord)?.title == doc.title).then_some(())?;
+                    old_vectors?.vector(old_ord).map(<[f32]>::to_vec)
+                })
+                .flatten();
+            if old.is_none() {
+                todo.push((vectors.len(), embedding_text(&doc.title, span)));
+            }
+            vectors.push(old);
+            ords.push(ord);
         }
     }
     let total = todo.len();

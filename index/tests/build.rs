@@ -227,6 +227,32 @@ fn embeddings_are_reused_and_checked_against_the_model() {
     .unwrap();
     assert_eq!(r.embedded, 1, "only the new span is embedded");
 
+    // In a JSONL file, editing one record re-embeds that record only.
+    write(src.path(), "docs/records.jsonl", "{\"id\": 1, \"title\": \"A\", \"text\": \"Alpha facts.\"}\n{\"id\": 2, \"title\": \"B\", \"text\": \"Beta facts.\"}\n");
+    let r = build(
+        idx.path(),
+        &roots(&src),
+        &opts,
+        Some(&embedder),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(r.embedded, 2);
+    write(src.path(), "docs/records.jsonl", "{\"id\": 1, \"title\": \"A\", \"text\": \"Alpha facts.\"}\n{\"id\": 2, \"title\": \"B\", \"text\": \"Beta facts, revised.\"}\n");
+    let r = build(
+        idx.path(),
+        &roots(&src),
+        &opts,
+        Some(&embedder),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        (r.updated, r.embedded),
+        (1, 1),
+        "only the edited record is embedded again"
+    );
+
     // Dense search finds a paraphrase BM25 cannot.
     let index = Index::open(idx.path()).unwrap();
     index.check_model(&embedder).unwrap();

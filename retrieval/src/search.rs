@@ -239,7 +239,9 @@ impl<'a> Retriever<'a> {
         })
     }
 
-    fn hit(
+    /// The hit for span `ord` with the given scores (a span found by
+    /// structure rather than by a channel has neither channel score).
+    pub fn hit(
         &self,
         ord: u32,
         score: f32,

@@ -268,22 +268,5 @@ impl Operator for Expand {
 
 /// A hit for a span found by structure rather than by a channel.
 pub(crate) fn hit_for(ctx: &Context<'_>, ord: u32, score: f32) -> Option<Hit> {
-    let store = ctx.retriever.index().store();
-    let (span, doc) = (store.span(ord)?, store.doc_of(ord)?);
-    Some(Hit {
-        ord,
-        span_id: span.id.0.clone(),
-        doc_id: doc.id.clone(),
-        source: doc.source.clone(),
-        title: doc.title.clone(),
-        kind: span.kind,
-        heading_path: span.heading_path.clone(),
-        text: span.text.clone(),
-        byte_range: span.byte_range.clone(),
-        line_range: span.line_range,
-        tokens: span.tokens,
-        bm25: None,
-        dense: None,
-        score,
-    })
+    ctx.retriever.hit(ord, score, None, None)
 }

@@ -27,7 +27,13 @@ impl<'a> Features<'a> {
                 .iter()
                 .map(|c| {
                     let text = store.span(c.ord).map_or("", |s| s.text.as_str());
-                    Lexical::new(text, &c.section.join(" "), &query)
+                    // The title counts for coverage: a multi-hop question often
+                    // names the entity a paragraph is about only in its title.
+                    Lexical::new(
+                        text,
+                        &format!("{} {}", c.title, c.section.join(" ")),
+                        &query,
+                    )
                 })
                 .collect(),
             vectors: state

@@ -77,7 +77,7 @@ impl Default for BubbleParams {
             mode: BubbleMode::Default,
             delta: 0.5,
             max_similarity: 0.9,
-            redundancy_weight: 0.2,
+            redundancy_weight: 0.0,
             section_share: 0.5,
             theta: None,
             section_boosts: BTreeMap::new(),
