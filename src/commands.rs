@@ -55,6 +55,16 @@ fn load_embedder(args: &ModelArgs) -> Result<(Option<Embedder>, Option<String>)>
     }
 }
 
+/// [`load_embedder`] for commands that print results, not a summary: the
+/// BM25-only notice goes to stderr.
+fn load_embedder_noisily(args: &ModelArgs) -> Result<Option<Embedder>> {
+    let (embedder, notice) = load_embedder(args)?;
+    if let Some(n) = notice {
+        eprintln!("{n}");
+    }
+    Ok(embedder)
+}
+
 fn index(args: IndexArgs) -> Result<ExitCode> {
     let (embedder, notice) = load_embedder(&args.model)?;
     let opts = BuildOptions {
@@ -255,10 +265,7 @@ fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {
     let Dataset::Scifact = args.dataset;
     let data = bubble_eval::scifact::load(&args.data)
         .with_context(|| format!("loading SciFact from {}", args.data.display()))?;
-    let (embedder, notice) = load_embedder(&args.model)?;
-    if let Some(n) = &notice {
-        eprintln!("{n}");
-    }
+    let embedder = load_embedder_noisily(&args.model)?;
     let opts = bubble_eval::retrieval::RetrievalEvalOptions {
         work_dir: args.work.join("scifact"),
         modes: vec![Mode::Bm25, Mode::Dense, Mode::Hybrid],
@@ -348,10 +355,7 @@ fn eval_bubble(args: EvalBubbleArgs) -> Result<ExitCode> {
             args.data.display()
         )
     })?;
-    let (embedder, notice) = load_embedder(&args.model)?;
-    if let Some(n) = &notice {
-        eprintln!("{n}");
-    }
+    let embedder = load_embedder_noisily(&args.model)?;
     let opts = bubble_eval::bubble::BubbleEvalOptions {
         work_dir: args.work.join("hotpotqa"),
         questions: args.questions,
@@ -371,10 +375,7 @@ fn eval_bubble(args: EvalBubbleArgs) -> Result<ExitCode> {
 }
 
 fn eval_ablation(args: EvalAblationArgs) -> Result<ExitCode> {
-    let (embedder, notice) = load_embedder(&args.model)?;
-    if let Some(n) = &notice {
-        eprintln!("{n}");
-    }
+    let embedder = load_embedder_noisily(&args.model)?;
     let opts = bubble_eval::ablation::AblationOptions {
         corpus: args.corpus,
         queries: args.queries.clone(),

@@ -7,7 +7,6 @@ use crate::bubble::mean_overlap;
 use crate::metrics::mean;
 use crate::EvalError;
 use bubble_assembly::{assemble, Context, Pipeline};
-use bubble_index::bubble_ingest::TokenCounter;
 use bubble_index::{build, BuildOptions, Embedder, Index};
 use bubble_retrieval::Retriever;
 use serde::{Deserialize, Serialize};
@@ -107,8 +106,7 @@ pub fn run(
         &mut |_| {},
     )?;
     let index = Index::open(&index_dir)?;
-    let counter = TokenCounter::by_name(&index.manifest().tokenizer)
-        .map_err(bubble_index::IndexError::from)?;
+    let counter = crate::index_counter(&index)?;
     let ctx = Context {
         retriever: Retriever::new(&index, embedder),
         counter: &counter,

@@ -11,7 +11,6 @@ use crate::metrics::{mean, percentile};
 use crate::retrieval::IndexingStats;
 use crate::EvalError;
 use bubble_assembly::{fit_budget, Context, Pipeline, QueryState};
-use bubble_index::bubble_ingest::TokenCounter;
 use bubble_index::{build, BuildOptions, Embedder, Index, Progress};
 use bubble_retrieval::Retriever;
 use serde::{Deserialize, Serialize};
@@ -246,8 +245,7 @@ pub fn run_hotpotqa(
     )?;
     let indexing = crate::retrieval::indexing_stats(&opts.work_dir, &report)?;
     let index = Index::open(&index_dir)?;
-    let counter = TokenCounter::by_name(&index.manifest().tokenizer)
-        .map_err(bubble_index::IndexError::from)?;
+    let counter = crate::index_counter(&index)?;
     let ctx = Context {
         retriever: Retriever::new(&index, embedder),
         counter: &counter,

@@ -14,3 +14,11 @@ pub mod scifact;
 
 pub use error::EvalError;
 pub mod retrieval;
+
+/// The token counter of an index's own tokenizer, which budgets are counted in.
+fn index_counter(
+    index: &bubble_index::Index,
+) -> Result<bubble_index::bubble_ingest::TokenCounter, EvalError> {
+    bubble_index::bubble_ingest::TokenCounter::by_name(&index.manifest().tokenizer)
+        .map_err(|e| bubble_index::IndexError::from(e).into())
+}
