@@ -51,6 +51,8 @@ pub struct QueryState {
     pub ops: Vec<OpRecord>,
     /// The rendered bubble, once rendered.
     pub rendered: Option<Rendered>,
+    /// The query's vector, once a dense retrieval of the query computed it.
+    pub query_vector: Option<Vec<f32>>,
     by_ord: HashMap<u32, usize>,
 }
 

@@ -131,6 +131,10 @@ pub struct SearchResponse {
     pub notices: Vec<String>,
     /// Milliseconds spent embedding the query.
     pub embed_ms: f64,
+    /// The query's vector, when dense retrieval ran (so later stages need
+    /// not embed the query again).
+    #[serde(skip)]
+    pub query_vector: Option<Vec<f32>>,
     /// Milliseconds in all.
     pub total_ms: f64,
 }
@@ -194,13 +198,16 @@ impl<'a> Retriever<'a> {
             }
         };
         let mut embed_ms = 0.0;
+        let mut query_vector = None;
         let dense = match (mode, self.embedder, self.index.vectors()) {
             (Mode::Bm25, _, _) | (_, None, _) | (_, _, None) => Vec::new(),
             (_, Some(e), Some(v)) => {
                 let t = Instant::now();
                 let q = e.embed_query(&req.query)?;
                 embed_ms = t.elapsed().as_secs_f64() * 1e3;
-                v.search(&q, depth, req.ef, allowed.as_ref())
+                let found = v.search(&q, depth, req.ef, allowed.as_ref());
+                query_vector = Some(q);
+                found
             }
         };
         let ranked: Vec<(u32, f32)> = match mode {
@@ -235,6 +242,7 @@ impl<'a> Retriever<'a> {
             mode,
             notices,
             embed_ms,
+            query_vector,
             total_ms: started.elapsed().as_secs_f64() * 1e3,
         })
     }

@@ -27,13 +27,18 @@ impl Operator for Rank {
         if ctx.retriever.dense_unavailable().is_some() {
             return Ok("index and model disagree: retrieval order kept".into());
         }
-        let q = embedder
-            .embed_query(&state.query)
-            .map_err(|e| AssemblyError::Request(e.to_string()))?;
+        // Reuse the vector retrieval computed; embed only if none ran.
+        let q = match state.query_vector.take() {
+            Some(q) => q,
+            None => embedder
+                .embed_query(&state.query)
+                .map_err(|e| AssemblyError::Request(e.to_string()))?,
+        };
         for &i in &state.selected {
             let c = &mut state.candidates[i];
             c.scores.rank = vectors.vector(c.ord).map(|v| bubble_index::dot(&q, v));
         }
+        state.query_vector = Some(q);
         let cands = &state.candidates;
         state.selected.sort_by(|&a, &b| {
             let (ra, rb) = (

@@ -106,7 +106,10 @@ impl Operator for Retrieve {
             paths: self.params.paths.clone(),
             kinds: self.kinds.clone(),
         };
-        let resp = ctx.retriever.search(&req)?;
+        let mut resp = ctx.retriever.search(&req)?;
+        if query == state.query && state.query_vector.is_none() {
+            state.query_vector = resp.query_vector.take();
+        }
         for n in resp.notices {
             if !state.notices.contains(&n) {
                 state.notices.push(n);
