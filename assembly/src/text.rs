@@ -1,8 +1,8 @@
 //! Lexical features shared by the bubble operators: query terms, term
 //! counts and word overlap. Words are lowercased alphanumeric runs, hashed
 //! to `u64` on the fly: a selection over 200 candidates touches every word
-//! of every candidate several times, and allocating a `String` per word
-//! would cost more than the selection itself.
+//! of every candidate, and allocating a `String` per word would cost more
+//! than the selection itself.
 
 use std::collections::HashSet;
 
@@ -32,19 +32,46 @@ pub fn query_terms(query: &str) -> Vec<String> {
 }
 
 /// Calls `f` with the hash of every lowercased alphanumeric word of `text`.
+/// ASCII bytes take a fast path (most text is ASCII, and this runs over
+/// every word of every candidate); other characters are decoded and
+/// lowercased fully, so the hash of a word never depends on the path.
 pub fn for_each_word(text: &str, mut f: impl FnMut(u64)) {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0100_0000_01b3;
+    let bytes = text.as_bytes();
     let mut h = OFFSET;
     let mut in_word = false;
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            for l in c.to_lowercase() {
-                let mut buf = [0u8; 4];
-                for b in l.encode_utf8(&mut buf).bytes() {
-                    h = (h ^ u64::from(b)).wrapping_mul(PRIME);
-                }
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let alnum = if b.is_ascii() {
+            i += 1;
+            if b.is_ascii_alphanumeric() {
+                h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(PRIME);
+                true
+            } else {
+                false
             }
+        } else {
+            // `text` is a str: a non-ASCII byte starts a whole char.
+            let c = text[i..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            i += c.len_utf8();
+            if c.is_alphanumeric() {
+                for l in c.to_lowercase() {
+                    let mut buf = [0u8; 4];
+                    for b in l.encode_utf8(&mut buf).bytes() {
+                        h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+                    }
+                }
+                true
+            } else {
+                false
+            }
+        };
+        if alnum {
             in_word = true;
         } else if in_word {
             f(h);
@@ -64,11 +91,9 @@ pub fn word_hash(word: &str) -> u64 {
     out
 }
 
-/// What the selection needs to know about one candidate's words.
-#[derive(Debug, Clone, Default)]
+/// What the selection needs to know about one candidate's query terms.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Lexical {
-    /// Distinct word hashes, sorted.
-    pub words: Vec<u64>,
     /// Occurrences of query terms in the text (the paper's tf).
     pub tf: u32,
     /// Which query terms (by position, the first 64) the text or its headings mention.
@@ -76,54 +101,65 @@ pub struct Lexical {
 }
 
 impl Lexical {
-    /// Features of `text` (headings count for coverage, not for tf).
-    pub fn new(text: &str, headings: &str, query: &[u64]) -> Lexical {
+    /// Features of `text`; `headings` count for coverage, not for tf.
+    pub fn new<'h>(
+        text: &str,
+        headings: impl IntoIterator<Item = &'h str>,
+        query: &[u64],
+    ) -> Lexical {
         let mut lex = Lexical::default();
         for_each_word(text, |h| {
-            lex.words.push(h);
             if let Some(i) = query.iter().position(|&q| q == h) {
                 lex.tf += 1;
                 lex.terms |= 1u64 << i.min(63);
             }
         });
-        for_each_word(headings, |h| {
-            if let Some(i) = query.iter().position(|&q| q == h) {
-                lex.terms |= 1u64 << i.min(63);
-            }
-        });
-        lex.words.sort_unstable();
-        lex.words.dedup();
+        for heading in headings {
+            for_each_word(heading, |h| {
+                if let Some(i) = query.iter().position(|&q| q == h) {
+                    lex.terms |= 1u64 << i.min(63);
+                }
+            });
+        }
         lex
     }
+}
 
-    /// |words(self) ∩ bubble| / |words(self)|: the paper's redundancy.
-    pub fn overlap_with(&self, bubble: &HashSet<u64>) -> f32 {
-        if self.words.is_empty() {
-            return 0.0;
-        }
-        self.words.iter().filter(|w| bubble.contains(w)).count() as f32 / self.words.len() as f32
+/// The distinct word hashes of `text`, sorted.
+pub fn distinct_words(text: &str) -> Vec<u64> {
+    let mut words = Vec::new();
+    for_each_word(text, |h| words.push(h));
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+/// |words ∩ bubble| / |words|: the paper's redundancy (`words` distinct).
+pub fn overlap_with(words: &[u64], bubble: &HashSet<u64>) -> f32 {
+    if words.is_empty() {
+        return 0.0;
     }
+    words.iter().filter(|w| bubble.contains(w)).count() as f32 / words.len() as f32
+}
 
-    /// |words(self) ∩ words(other)| / |words(self)|, by merging sorted lists.
-    pub fn overlap(&self, other: &Lexical) -> f32 {
-        let (a, b) = (&self.words, &other.words);
-        if a.is_empty() {
-            return 0.0;
-        }
-        let (mut i, mut j, mut shared) = (0, 0, 0);
-        while i < a.len() && j < b.len() {
-            match a[i].cmp(&b[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    shared += 1;
-                    i += 1;
-                    j += 1;
-                }
+/// |a ∩ b| / |a| for sorted distinct word lists, by merging.
+pub fn overlap(a: &[u64], b: &[u64]) -> f32 {
+    if a.is_empty() {
+        return 0.0;
+    }
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
             }
         }
-        shared as f32 / a.len() as f32
     }
+    shared as f32 / a.len() as f32
 }
 
 #[cfg(test)]
@@ -137,10 +173,27 @@ mod tests {
             .map(|t| word_hash(t))
             .collect();
         assert_eq!(q.len(), 2);
-        let lex = Lexical::new("pro plan: price 49, price again", "Pricing", &q);
+        let lex = Lexical::new("pro plan: price 49, price again", ["Pricing"], &q);
         assert_eq!(lex.tf, 3);
         assert_eq!(lex.terms, 0b11);
-        let other = Lexical::new("the price", "", &q);
-        assert!((other.overlap(&lex) - 0.5).abs() < 1e-6);
+        let a = distinct_words("the price");
+        let b = distinct_words("pro plan: price 49, price again");
+        assert!((overlap(&a, &b) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn ascii_and_unicode_paths_hash_alike() {
+        let mut got = Vec::new();
+        for_each_word("Ünïcode ÉTÉ été, Straße—x2 İ", |h| got.push(h));
+        let expected: Vec<u64> = words("Ünïcode ÉTÉ été, Straße—x2 İ")
+            .map(|w| {
+                // The reference: FNV-1a over the fully lowercased word.
+                w.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                })
+            })
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(got[1], got[2]);
     }
 }

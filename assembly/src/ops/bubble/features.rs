@@ -3,11 +3,17 @@
 
 use super::BubbleParams;
 use crate::state::{Context, QueryState};
-use crate::text::{query_terms, word_hash, Lexical};
+use crate::text::{distinct_words, overlap, query_terms, word_hash, Lexical};
+use std::cell::OnceCell;
 
 /// Per-candidate features, indexed like `state.candidates`.
 pub(super) struct Features<'a> {
     pub lex: Vec<Lexical>,
+    texts: Vec<&'a str>,
+    /// Distinct words, computed on first use: only the paper's gate and
+    /// spans without vectors need them, and sorting every candidate's words
+    /// would cost a third of a default-mode selection.
+    words: Vec<OnceCell<Vec<u64>>>,
     vectors: Vec<Option<&'a [f32]>>,
     /// Number of query terms (coverage is a share of them).
     pub terms: usize,
@@ -21,21 +27,26 @@ impl<'a> Features<'a> {
             .iter()
             .map(|t| word_hash(t))
             .collect();
+        let texts: Vec<&'a str> = state
+            .candidates
+            .iter()
+            .map(|c| store.span(c.ord).map_or("", |s| s.text.as_str()))
+            .collect();
         Features {
             lex: state
                 .candidates
                 .iter()
-                .map(|c| {
-                    let text = store.span(c.ord).map_or("", |s| s.text.as_str());
+                .zip(&texts)
+                .map(|(c, text)| {
                     // The title counts for coverage: a multi-hop question often
                     // names the entity a paragraph is about only in its title.
-                    Lexical::new(
-                        text,
-                        &format!("{} {}", c.title, c.section.join(" ")),
-                        &query,
-                    )
+                    let headings = std::iter::once(c.title.as_str())
+                        .chain(c.section.iter().map(String::as_str));
+                    Lexical::new(text, headings, &query)
                 })
                 .collect(),
+            words: texts.iter().map(|_| OnceCell::new()).collect(),
+            texts,
             vectors: state
                 .candidates
                 .iter()
@@ -45,12 +56,17 @@ impl<'a> Features<'a> {
         }
     }
 
+    /// Candidate `i`'s distinct words, sorted.
+    pub(super) fn words(&self, i: usize) -> &[u64] {
+        self.words[i].get_or_init(|| distinct_words(self.texts[i]))
+    }
+
     /// How much of candidate `j` the candidate `i` already says: the cosine
     /// of their stored vectors, or word overlap when the index has none.
     pub(super) fn similarity(&self, i: usize, j: usize) -> f32 {
         match (self.vectors[i], self.vectors[j]) {
             (Some(a), Some(b)) => bubble_index::dot(a, b),
-            _ => self.lex[j].overlap(&self.lex[i]),
+            _ => overlap(self.words(j), self.words(i)),
         }
     }
 
@@ -74,13 +90,16 @@ pub(super) fn score_static(
     let store = ctx.retriever.index().store();
     let theta = p.theta.unwrap_or_else(|| median_tokens(state)).max(1.0);
     for (c, lex) in state.candidates.iter_mut().zip(&f.lex) {
-        let heading = c.section.join(" > ").to_lowercase();
-        let section_boost: f32 = p
-            .section_boosts
-            .iter()
-            .filter(|(k, _)| heading.contains(&k.to_lowercase()))
-            .map(|(_, v)| v)
-            .sum();
+        let section_boost: f32 = if p.section_boosts.is_empty() {
+            0.0
+        } else {
+            let heading = c.section.join(" > ").to_lowercase();
+            p.section_boosts
+                .iter()
+                .filter(|(k, _)| heading.contains(&k.to_lowercase()))
+                .map(|(_, v)| v)
+                .sum()
+        };
         let keyword_boost: f32 = if p.keyword_boosts.is_empty() {
             0.0
         } else {

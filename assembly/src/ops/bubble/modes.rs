@@ -7,6 +7,7 @@ use crate::candidate::Candidate;
 use crate::ops::retrieve::hit_for;
 use crate::render::CostModel;
 use crate::state::{Context, QueryState};
+use crate::text::overlap_with;
 use std::collections::{HashMap, HashSet};
 
 /// Indices of candidates in descending `key`, ties broken by span id.
@@ -37,7 +38,7 @@ pub(super) fn paper(
     let mut costs = CostModel::default();
     for i in ordered_by(state, |c| c.scores.final_score) {
         let section = state.candidates[i].section_key();
-        let redundancy = f.lex[i].overlap_with(&bubble_words);
+        let redundancy = overlap_with(f.words(i), &bubble_words);
         state.candidates[i].scores.redundancy = redundancy;
         let cost = costs.cost(ctx.counter, &state.candidates[i], gates.room());
         let verdict = if state.candidates[i].scores.final_score <= 0.0 {
@@ -49,7 +50,7 @@ pub(super) fn paper(
         };
         decide(state, gates, &mut costs, i, &section, cost, verdict);
         if state.candidates[i].is_selected() {
-            bubble_words.extend(f.lex[i].words.iter().copied());
+            bubble_words.extend(f.words(i).iter().copied());
         }
     }
 }
@@ -87,44 +88,86 @@ fn admit_if_fits(
     true
 }
 
-/// Picks the open candidate with the highest `score`, ties by span id.
-fn pick(state: &QueryState, open: &[usize], score: impl Fn(usize) -> f32) -> usize {
-    let mut best = 0;
-    for pos in 1..open.len() {
-        let (a, b) = (open[pos], open[best]);
-        let (sa, sb) = (score(a), score(b));
-        if sa > sb || (sa == sb && state.candidates[a].span_id < state.candidates[b].span_id) {
-            best = pos;
+/// A greedy pass whose scores change only when a candidate is admitted.
+/// The undecided candidates are sorted by `score` (descending, ties by span
+/// id) and offered to `step` in that order until it admits one; then the
+/// rest are re-scored. This visits them in the same order as re-picking the
+/// best after every decision, in O(admissions · n log n) rather than O(n²).
+/// `step` must decide every candidate it is offered.
+fn greedy<S>(
+    state: &mut QueryState,
+    sel: &mut S,
+    score: impl Fn(&QueryState, &S, usize) -> f32,
+    mut step: impl FnMut(&mut QueryState, &mut S, usize, f32) -> bool,
+) {
+    // Candidates added during the pass (headers) are decided when added.
+    let n = state.candidates.len();
+    loop {
+        let mut queue: Vec<(f32, usize)> = (0..n)
+            .filter(|&i| state.candidates[i].decision.is_none())
+            .map(|i| (score(state, sel, i), i))
+            .collect();
+        let c = &state.candidates;
+        queue.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| c[a.1].span_id.cmp(&c[b.1].span_id))
+        });
+        let mut admitted = false;
+        for (s, i) in queue {
+            if state.candidates[i].decision.is_none() && step(state, sel, i, s) {
+                admitted = true;
+                break;
+            }
+        }
+        if !admitted {
+            return;
         }
     }
-    best
+}
+
+/// Raises the redundancy of every undecided candidate to its similarity
+/// with the newly admitted `i`.
+fn raise_redundancy(state: &QueryState, f: &Features<'_>, redundancy: &mut [f32], i: usize) {
+    for (j, r) in redundancy.iter_mut().enumerate() {
+        if state.candidates[j].decision.is_none() {
+            *r = r.max(f.similarity(i, j));
+        }
+    }
 }
 
 /// Maximal marginal relevance, the global budget as the only gate.
 pub(super) fn mmr(lambda: f32, ctx: &Context<'_>, state: &mut QueryState, f: &Features<'_>) {
     let best = best_retrieval(state);
     let mut redundancy = vec![0.0f32; state.candidates.len()];
-    let mut open: Vec<usize> = (0..state.candidates.len()).collect();
     let mut used = 0;
     let mut costs = CostModel::default();
-    while !open.is_empty() {
-        let score = |i: usize| {
+    greedy(
+        state,
+        &mut redundancy,
+        |state, redundancy, i| {
             lambda * state.candidates[i].scores.retrieval / best - (1.0 - lambda) * redundancy[i]
-        };
-        let i = open.swap_remove(pick(state, &open, score));
-        state.candidates[i].scores.final_score = score(i);
-        state.candidates[i].scores.redundancy = redundancy[i];
-        let cost = costs.cost(
-            ctx.counter,
-            &state.candidates[i],
-            state.budget.saturating_sub(used),
-        );
-        if admit_if_fits(state, &mut costs, i, cost, &mut used) {
-            for &j in &open {
-                redundancy[j] = redundancy[j].max(f.similarity(i, j));
+        },
+        |state, redundancy, i, score| {
+            state.candidates[i].scores.final_score = score;
+            state.candidates[i].scores.redundancy = redundancy[i];
+            let room = state.budget.saturating_sub(used);
+            let cost = costs.cost(ctx.counter, &state.candidates[i], room);
+            let admitted = admit_if_fits(state, &mut costs, i, cost, &mut used);
+            if admitted {
+                raise_redundancy(state, f, redundancy, i);
             }
-        }
-    }
+            admitted
+        },
+    );
+}
+
+/// What the default pass has admitted so far.
+struct Selection {
+    /// Query terms the bubble mentions.
+    covered: u64,
+    /// Each candidate's highest similarity to an admitted span.
+    redundancy: Vec<f32>,
+    per_doc: HashMap<String, usize>,
 }
 
 /// Ours: after every admission the rest is re-scored by relevance, the
@@ -138,24 +181,23 @@ pub(super) fn default_mode(
     f: &Features<'_>,
 ) {
     let best = best_retrieval(state);
-    let mut covered: u64 = 0;
-    let mut redundancy = vec![0.0f32; state.candidates.len()];
-    let mut per_doc: HashMap<String, usize> = HashMap::new();
-    let mut open: Vec<usize> = (0..state.candidates.len()).collect();
+    let mut sel = Selection {
+        covered: 0,
+        redundancy: vec![0.0f32; state.candidates.len()],
+        per_doc: HashMap::new(),
+    };
     let mut costs = CostModel::default();
-    while !open.is_empty() {
-        let score = |i: usize| {
-            let c = &state.candidates[i];
-            c.scores.retrieval / best
-                + p.coverage_weight * f.coverage_gain(i, covered)
-                + c.scores.prior
-                - p.redundancy_weight * redundancy[i]
-        };
-        let i = open.swap_remove(pick(state, &open, score));
-        let final_score = score(i);
+    let score = |state: &QueryState, sel: &Selection, i: usize| {
+        let c = &state.candidates[i];
+        c.scores.retrieval / best
+            + p.coverage_weight * f.coverage_gain(i, sel.covered)
+            + c.scores.prior
+            - p.redundancy_weight * sel.redundancy[i]
+    };
+    greedy(state, &mut sel, score, |state, sel, i, final_score| {
         let c = &mut state.candidates[i];
-        c.scores.coverage_gain = f.coverage_gain(i, covered);
-        c.scores.redundancy = redundancy[i];
+        c.scores.coverage_gain = f.coverage_gain(i, sel.covered);
+        c.scores.redundancy = sel.redundancy[i];
         c.scores.final_score = final_score;
         let c = &state.candidates[i];
         let section = c.section_key();
@@ -163,26 +205,25 @@ pub(super) fn default_mode(
         let verdict =
             if c.scores.retrieval / best < p.min_relevance && c.scores.coverage_gain == 0.0 {
                 Err("low_relevance")
-            } else if redundancy[i] >= p.max_similarity {
+            } else if sel.redundancy[i] >= p.max_similarity {
                 Err("too_redundant")
-            } else if per_doc.get(&c.doc_id).copied().unwrap_or(0) >= p.max_per_doc {
+            } else if sel.per_doc.get(&c.doc_id).copied().unwrap_or(0) >= p.max_per_doc {
                 Err("cap_reached")
             } else {
                 gates.check(&section, cost)
             };
         decide(state, gates, &mut costs, i, &section, cost, verdict);
         if !state.candidates[i].is_selected() {
-            continue;
+            return false;
         }
-        covered |= f.lex[i].terms;
-        *per_doc
+        sel.covered |= f.lex[i].terms;
+        *sel.per_doc
             .entry(state.candidates[i].doc_id.clone())
             .or_default() += 1;
-        for &j in &open {
-            redundancy[j] = redundancy[j].max(f.similarity(i, j));
-        }
-        expand_table_header(ctx, state, gates, &mut costs, &mut open, i);
-    }
+        raise_redundancy(state, f, &mut sel.redundancy, i);
+        expand_table_header(ctx, state, gates, &mut costs, i);
+        true
+    });
 }
 
 pub(super) fn decide(
@@ -208,14 +249,13 @@ pub(super) fn decide(
 
 /// A selected row brings its table's header row, budget permitting, so the
 /// numbers in it keep their meaning when read alone. The header may already
-/// be a candidate (from `expand`, or still waiting in `open`): it is decided
+/// be a candidate (from `expand`, or still undecided): it is decided
 /// here, once, either way.
 fn expand_table_header(
     ctx: &Context<'_>,
     state: &mut QueryState,
     gates: &mut Gates,
     costs: &mut CostModel,
-    open: &mut Vec<usize>,
     row: usize,
 ) {
     let store = ctx.retriever.index().store();
@@ -224,25 +264,21 @@ fn expand_table_header(
     else {
         return;
     };
-    let i = match state.index_of(header_ord) {
+    let (i, added) = match state.index_of(header_ord) {
         Some(h) if state.candidates[h].is_selected() => return,
-        Some(h) => h,
+        Some(h) => (h, false),
         None => {
             let Some(hit) = hit_for(ctx, header_ord, 0.0) else {
                 return;
             };
-            state.add_candidate(Candidate::from_hit(&hit))
+            (state.add_candidate(Candidate::from_hit(&hit)), true)
         }
     };
     let from = state.candidates[row].span_id.clone();
-    let waiting = open.iter().position(|&o| o == i);
     let section = state.candidates[i].section_key();
     let cost = costs.cost(ctx.counter, &state.candidates[i], gates.room());
     match gates.check(&section, cost) {
         Ok(()) => {
-            if let Some(pos) = waiting {
-                open.swap_remove(pos);
-            }
             gates.admit(&section, cost);
             costs.admit(&state.candidates[i]);
             state.candidates[i].scores.final_score = state.candidates[row].scores.final_score;
@@ -250,7 +286,7 @@ fn expand_table_header(
             state.selected.push(i);
         }
         // A header still waiting gets its own turn; a new one is decided now.
-        Err(reason) if waiting.is_none() && state.candidates[i].decision.is_none() => {
+        Err(reason) if added => {
             state.candidates[i].decide(false, reason, "bubble");
         }
         Err(_) => {}
