@@ -3,6 +3,7 @@
 use bubble_index::bubble_ingest::SpanKind;
 use bubble_retrieval::{ChannelScore, Hit};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Every score a candidate collects on its way through the pipeline.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -21,6 +22,9 @@ pub struct Scores {
     pub length_penalty: f32,
     /// What the span adds that the bubble lacked when it was decided.
     pub coverage_gain: f32,
+    /// The cross-reference bonus when it was decided: `link_weight` if a
+    /// selected span of another document mentions its title, else 0.
+    pub link: f32,
     /// Overlap with the bubble when it was decided (0..1).
     pub redundancy: f32,
     /// The score the greedy pass ordered it by.
@@ -29,16 +33,18 @@ pub struct Scores {
     pub rank: Option<f32>,
 }
 
-/// Why a candidate is in or out.
+/// Why a candidate is in or out. The texts are fixed words except for
+/// `expanded_from:<id>`: borrowing them saves two allocations per decision,
+/// and a selection decides every candidate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// Whether it is in the bubble.
     pub selected: bool,
     /// `selected`, `budget_exceeded`, `section_budget`, `too_redundant`,
     /// `low_relevance`, `cap_reached` or `expanded_from:<span id>`.
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     /// The operator that decided.
-    pub step: String,
+    pub step: Cow<'static, str>,
 }
 
 /// One span considered for the bubble.
@@ -95,11 +101,16 @@ impl Candidate {
     }
 
     /// Records a decision.
-    pub fn decide(&mut self, selected: bool, reason: impl Into<String>, step: &str) {
+    pub fn decide(
+        &mut self,
+        selected: bool,
+        reason: impl Into<Cow<'static, str>>,
+        step: impl Into<Cow<'static, str>>,
+    ) {
         self.decision = Some(Decision {
             selected,
             reason: reason.into(),
-            step: step.to_string(),
+            step: step.into(),
         });
     }
 

@@ -118,7 +118,7 @@ pub fn assemble(
                 reason: c
                     .decision
                     .as_ref()
-                    .map_or(String::new(), |d| d.reason.clone()),
+                    .map_or(String::new(), |d| d.reason.to_string()),
             })
         })
         .collect();

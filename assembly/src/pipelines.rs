@@ -1,11 +1,16 @@
 //! The pipelines that ship with Bubble, by name.
 
-/// The default: hybrid retrieval, structural neighbours, the default
-/// bubble, ranking, rendering.
+/// The default: hybrid retrieval, both channels' scores min-max normalised
+/// and averaged (weighted fusion ranks better than reciprocal rank fusion
+/// on SciFact and HotpotQA, and its scores say how far below the best a
+/// candidate is, which RRF's flat scores do not), structural neighbours,
+/// the default bubble stopping at spans under 0.4 of the best that add no
+/// query word and no cross-reference, ranking, rendering.
 pub const DEFAULT: &str = r#"{"name": "default", "steps": [
   {"op": "retrieve", "depth": 100},
+  {"op": "fuse", "method": "weighted", "dense_weight": 0.5},
   {"op": "expand", "top": 10},
-  {"op": "bubble"},
+  {"op": "bubble", "min_relevance": 0.4},
   {"op": "rank"},
   {"op": "render"}]}"#;
 
@@ -13,8 +18,12 @@ pub const DEFAULT: &str = r#"{"name": "default", "steps": [
 /// (the bridge entities) until coverage stops growing.
 pub const MULTIHOP: &str = r#"{"name": "multihop", "steps": [
   {"op": "retrieve", "depth": 100},
-  {"op": "bubble"},
-  {"loop": [{"op": "retrieve", "query": "expanded", "depth": 50}, {"op": "bubble"}], "max": 2},
+  {"op": "fuse", "method": "weighted", "dense_weight": 0.5},
+  {"op": "bubble", "min_relevance": 0.4},
+  {"loop": [
+    {"op": "retrieve", "query": "expanded", "depth": 50},
+    {"op": "fuse", "method": "weighted", "dense_weight": 0.5},
+    {"op": "bubble", "min_relevance": 0.4}], "max": 2},
   {"op": "rank"},
   {"op": "render"}]}"#;
 

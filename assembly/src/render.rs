@@ -176,6 +176,6 @@ pub fn fit_budget(ctx: &Context<'_>, state: &mut QueryState, step: &str) {
             })
             .unwrap_or((state.selected.len() - 1, &0));
         let dropped = state.selected.remove(pos);
-        state.candidates[dropped].decide(false, "budget_exceeded", step);
+        state.candidates[dropped].decide(false, "budget_exceeded", step.to_string());
     }
 }

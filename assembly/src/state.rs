@@ -3,7 +3,7 @@
 use crate::candidate::Candidate;
 use crate::render::Rendered;
 use bubble_index::bubble_ingest::TokenCounter;
-use bubble_retrieval::{Hit, Retriever};
+use bubble_retrieval::{ChannelScore, Hit, Retriever};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -86,6 +86,36 @@ impl QueryState {
             }
         }
         added
+    }
+
+    /// Adds hits keeping, for a span already in the pool, the best of each
+    /// channel (highest score, lowest rank): for hits of several queries
+    /// whose channel scores share a scale.
+    pub fn merge_best_hits(&mut self, hits: &[Hit]) -> usize {
+        fn best(a: Option<ChannelScore>, b: Option<ChannelScore>) -> Option<ChannelScore> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(ChannelScore {
+                    rank: a.rank.min(b.rank),
+                    score: a.score.max(b.score),
+                }),
+                (a, b) => a.or(b),
+            }
+        }
+        let before = self.candidates.len();
+        for h in hits {
+            match self.by_ord.get(&h.ord) {
+                Some(&i) => {
+                    let s = &mut self.candidates[i].scores;
+                    s.bm25 = best(s.bm25, h.bm25);
+                    s.dense = best(s.dense, h.dense);
+                    s.retrieval = s.retrieval.max(h.score);
+                }
+                None => {
+                    self.add_hits(std::slice::from_ref(h));
+                }
+            }
+        }
+        self.candidates.len() - before
     }
 
     /// The candidate index of a span ord.

@@ -31,10 +31,58 @@ pub fn query_terms(query: &str) -> Vec<String> {
     out
 }
 
-/// Calls `f` with the hash of every lowercased alphanumeric word of `text`.
-/// ASCII bytes take a fast path (most text is ASCII, and this runs over
-/// every word of every candidate); other characters are decoded and
-/// lowercased fully, so the hash of a word never depends on the path.
+/// ASCII bytes: the lowercased byte for a letter or digit, 0 otherwise.
+const ASCII_WORD: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        if (b as u8).is_ascii_alphanumeric() {
+            table[b] = (b as u8).to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table
+};
+
+/// The facets of a compound question: its clauses split at `?`, `;` and a
+/// whole-word "and", keeping those with at least two content words. Empty
+/// when there are fewer than two: a question with one facet is searched
+/// whole. "How much does Business cost and what credit applies below 99%?"
+/// has two; so has a comparison of two named things, one per thing.
+pub fn facets(query: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for clause in query.split(['?', ';']) {
+        let mut part = String::new();
+        for word in clause.split_whitespace() {
+            if word.eq_ignore_ascii_case("and") {
+                out.push(std::mem::take(&mut part));
+            } else {
+                if !part.is_empty() {
+                    part.push(' ');
+                }
+                part.push_str(word);
+            }
+        }
+        out.push(part);
+    }
+    let out: Vec<String> = out
+        .into_iter()
+        .map(|p| {
+            p.trim_matches(|c: char| c == ',' || c.is_whitespace())
+                .to_string()
+        })
+        .filter(|p| query_terms(p).len() >= 2)
+        .collect();
+    if out.len() < 2 {
+        return Vec::new();
+    }
+    out
+}
+
+/// Calls `f` with the hash (FNV-1a) of every lowercased alphanumeric word
+/// of `text`. ASCII bytes take a table lookup (most text is ASCII, and this
+/// runs over every word of every candidate); other characters are decoded
+/// and lowercased fully, so the hash of a word never depends on the path.
 pub fn for_each_word(text: &str, mut f: impl FnMut(u64)) {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0100_0000_01b3;
@@ -44,14 +92,13 @@ pub fn for_each_word(text: &str, mut f: impl FnMut(u64)) {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let alnum = if b.is_ascii() {
+        let alnum = if b < 128 {
             i += 1;
-            if b.is_ascii_alphanumeric() {
-                h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(PRIME);
-                true
-            } else {
-                false
+            let lower = ASCII_WORD[usize::from(b)];
+            if lower != 0 {
+                h = (h ^ u64::from(lower)).wrapping_mul(PRIME);
             }
+            lower != 0
         } else {
             // `text` is a str: a non-ASCII byte starts a whole char.
             let c = text[i..]
@@ -107,16 +154,24 @@ impl Lexical {
         headings: impl IntoIterator<Item = &'h str>,
         query: &[u64],
     ) -> Lexical {
+        // Most words are not query terms: one bit test rules them out
+        // before the search through the query.
+        let filter = query.iter().fold(0u64, |m, &q| m | 1u64 << (q % 64));
+        let term = |h: u64| {
+            (filter & 1u64 << (h % 64) != 0)
+                .then(|| query.iter().position(|&q| q == h))
+                .flatten()
+        };
         let mut lex = Lexical::default();
         for_each_word(text, |h| {
-            if let Some(i) = query.iter().position(|&q| q == h) {
+            if let Some(i) = term(h) {
                 lex.tf += 1;
                 lex.terms |= 1u64 << i.min(63);
             }
         });
         for heading in headings {
             for_each_word(heading, |h| {
-                if let Some(i) = query.iter().position(|&q| q == h) {
+                if let Some(i) = term(h) {
                     lex.terms |= 1u64 << i.min(63);
                 }
             });
@@ -179,6 +234,21 @@ mod tests {
         let a = distinct_words("the price");
         let b = distinct_words("pro plan: price 49, price again");
         assert!((overlap(&a, &b) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn compound_questions_split_into_facets() {
+        assert_eq!(
+            facets("How much does the Business plan cost and what SLA credit applies below 99.0% uptime?"),
+            ["How much does the Business plan cost", "what SLA credit applies below 99.0% uptime"]
+        );
+        assert_eq!(
+            facets("pricing of Team; retention, and support hours"),
+            ["pricing of Team", "support hours"]
+        );
+        assert!(facets("Were Ed Wood and Scott Derrickson of the same nationality?").len() == 2);
+        assert!(facets("daily meal allowance when travelling abroad").is_empty());
+        assert!(facets("cats and dogs").is_empty());
     }
 
     #[test]

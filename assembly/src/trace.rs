@@ -81,7 +81,7 @@ impl Trace {
             let reason = c
                 .decision
                 .as_ref()
-                .map_or("undecided", |d| d.reason.as_str());
+                .map_or("undecided", |d| d.reason.as_ref());
             let key = reason.split(':').next().unwrap_or(reason).to_string();
             *reasons.entry(key).or_default() += 1;
         }
@@ -117,7 +117,7 @@ impl Trace {
             self.request.pipeline
         );
         s += &format!(
-            "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6} {:>6} {:>6}  {:<26} {}\n",
+            "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6} {:>5} {:>6} {:>6}  {:<26} {}\n",
             "in",
             "span",
             "kind",
@@ -125,6 +125,7 @@ impl Trace {
             "bm25",
             "dense",
             "cover",
+            "link",
             "redund",
             "final",
             "reason",
@@ -144,9 +145,9 @@ impl Trace {
             let reason = c
                 .decision
                 .as_ref()
-                .map_or("undecided", |d| d.reason.as_str());
+                .map_or("undecided", |d| d.reason.as_ref());
             s += &format!(
-                "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6.2} {:>6.2} {:>6.3}  {:<26} {}\n",
+                "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6.2} {:>5.2} {:>6.2} {:>6.3}  {:<26} {}\n",
                 if c.is_selected() { "yes" } else { "no" },
                 c.span_id,
                 c.kind.as_str(),
@@ -154,6 +155,7 @@ impl Trace {
                 ch(&c.scores.bm25),
                 ch(&c.scores.dense),
                 c.scores.coverage_gain,
+                c.scores.link,
                 c.scores.redundancy,
                 c.scores.final_score,
                 reason,

@@ -430,7 +430,7 @@ fn trace_counts_agree_with_the_bubble() {
                 .iter()
                 .find(|c| c.span_id == span.span_id)
                 .and_then(|c| c.decision.as_ref())
-                .map(|d| d.reason.as_str());
+                .map(|d| d.reason.as_ref());
             check!(
                 failures,
                 reason == Some(span.reason.as_str()),

@@ -33,7 +33,7 @@ pub const VARIANTS: [(&str, &str); 5] = [
     ),
     (
         "default (ours)",
-        r#"[{"op": "retrieve"}, {"op": "expand", "top": 10}, {"op": "bubble"}, {"op": "rank"}, {"op": "render"}]"#,
+        r#"[{"op": "retrieve"}, {"op": "fuse", "method": "weighted", "dense_weight": 0.5}, {"op": "expand", "top": 10}, {"op": "bubble", "min_relevance": 0.4}, {"op": "rank"}, {"op": "render"}]"#,
     ),
 ];
 

@@ -3,6 +3,7 @@
 use crate::candidate::Candidate;
 use crate::operator::Operator;
 use crate::state::{Context, QueryState};
+use crate::text::facets;
 use crate::AssemblyError;
 use bubble_index::bubble_ingest::SpanKind;
 use bubble_retrieval::{neighbours, Fusion, Hit, Mode, SearchRequest, SpanFilter};
@@ -36,6 +37,10 @@ pub struct RetrieveParams {
     pub paths: Vec<String>,
     /// Which query to send.
     pub query: QuerySource,
+    /// Also search each facet of a compound question (clauses joined by
+    /// "and", `;`, `?`) and keep every span's best channel scores, so the
+    /// second facet is not crowded out by the first.
+    pub facets: bool,
 }
 
 impl Default for RetrieveParams {
@@ -47,6 +52,7 @@ impl Default for RetrieveParams {
             kinds: Vec::new(),
             paths: Vec::new(),
             query: QuerySource::Original,
+            facets: false,
         }
     }
 }
@@ -97,7 +103,56 @@ impl Operator for Retrieve {
                 q
             }
         };
-        let mut req = SearchRequest::new(query.clone());
+        let facets = if self.params.facets {
+            facets(&query)
+        } else {
+            Vec::new()
+        };
+        let mut resp = ctx.retriever.search(&self.request(&query))?;
+        if query == state.query && state.query_vector.is_none() {
+            state.query_vector = resp.query_vector.take();
+        }
+        let mode = resp.mode;
+        let mut responses = vec![resp];
+        for f in &facets {
+            responses.push(ctx.retriever.search(&self.request(f))?);
+        }
+        let mut hits = 0;
+        let mut added = 0;
+        for r in &mut responses {
+            hits += r.hits.len();
+            if facets.is_empty() {
+                added += state.add_hits(&r.hits);
+            } else {
+                // BM25 scores of different queries share no scale: each
+                // query's are divided by its best; cosines already share one.
+                scale_bm25(&mut r.hits);
+                added += state.merge_best_hits(&r.hits);
+            }
+            for n in r.notices.drain(..) {
+                if !state.notices.contains(&n) {
+                    state.notices.push(n);
+                }
+            }
+        }
+        Ok(format!(
+            "{} query {:?}{}: {} hits, {} new",
+            mode.as_str(),
+            query,
+            if facets.is_empty() {
+                String::new()
+            } else {
+                format!(" and its facets {facets:?}")
+            },
+            hits,
+            added
+        ))
+    }
+}
+
+impl Retrieve {
+    fn request(&self, query: &str) -> SearchRequest {
+        let mut req = SearchRequest::new(query.to_string());
         req.mode = self.params.mode;
         req.k = self.params.depth;
         req.depth = self.params.depth;
@@ -106,23 +161,22 @@ impl Operator for Retrieve {
             paths: self.params.paths.clone(),
             kinds: self.kinds.clone(),
         };
-        let mut resp = ctx.retriever.search(&req)?;
-        if query == state.query && state.query_vector.is_none() {
-            state.query_vector = resp.query_vector.take();
-        }
-        for n in resp.notices {
-            if !state.notices.contains(&n) {
-                state.notices.push(n);
+        req
+    }
+}
+
+/// Divides every hit's BM25 score by the best one.
+fn scale_bm25(hits: &mut [Hit]) {
+    let best = hits
+        .iter()
+        .filter_map(|h| h.bm25.map(|b| b.score))
+        .fold(0.0f32, f32::max);
+    if best > 0.0 {
+        for h in hits {
+            if let Some(b) = &mut h.bm25 {
+                b.score /= best;
             }
         }
-        let added = state.add_hits(&resp.hits);
-        Ok(format!(
-            "{} query {:?}: {} hits, {} new",
-            resp.mode.as_str(),
-            query,
-            resp.hits.len(),
-            added
-        ))
     }
 }
 

@@ -56,6 +56,11 @@ impl<'a> Features<'a> {
         }
     }
 
+    /// Candidate `i`'s text.
+    pub(super) fn text(&self, i: usize) -> &'a str {
+        self.texts[i]
+    }
+
     /// Candidate `i`'s distinct words, sorted.
     pub(super) fn words(&self, i: usize) -> &[u64] {
         self.words[i].get_or_init(|| distinct_words(self.texts[i]))

@@ -65,6 +65,10 @@ pub struct BubbleParams {
     pub max_per_doc: usize,
     /// Weight of coverage gain (default mode).
     pub coverage_weight: f32,
+    /// Bonus for a span whose document title a selected span mentions: the
+    /// cross-reference a reader would follow next (default mode; the
+    /// bridge entity of a multi-hop question).
+    pub link_weight: f32,
     /// Candidates scoring below this (relative to the best) are low relevance.
     pub min_relevance: f32,
     /// MMR's trade-off between relevance and novelty.
@@ -85,6 +89,7 @@ impl Default for BubbleParams {
             kind_boosts: BTreeMap::new(),
             max_per_doc: 4,
             coverage_weight: 1.0,
+            link_weight: 0.5,
             min_relevance: 0.05,
             lambda: 0.5,
         }
@@ -101,9 +106,13 @@ impl Bubble {
     /// A bubble operator with these parameters.
     pub fn new(params: BubbleParams) -> Result<Bubble, String> {
         let p = &params;
-        if !(0.0..=1.0).contains(&p.max_similarity) || p.redundancy_weight < 0.0 {
+        if !(0.0..=1.0).contains(&p.max_similarity)
+            || p.redundancy_weight < 0.0
+            || p.link_weight < 0.0
+        {
             return Err(
-                "max_similarity must be in 0..=1 and redundancy_weight non-negative".into(),
+                "max_similarity must be in 0..=1, redundancy_weight and link_weight non-negative"
+                    .into(),
             );
         }
         if !(0.0..=1.0).contains(&p.delta)
@@ -147,7 +156,7 @@ impl Operator for Bubble {
             self.params.mode,
             state.selected.len(),
             state.candidates.len(),
-            gates.used_by_section.len(),
+            gates.sections_used(),
             gates.slack
         ))
     }

@@ -7,7 +7,7 @@ use crate::candidate::Candidate;
 use crate::ops::retrieve::hit_for;
 use crate::render::CostModel;
 use crate::state::{Context, QueryState};
-use crate::text::overlap_with;
+use crate::text::{for_each_word, overlap_with};
 use std::collections::{HashMap, HashSet};
 
 /// Indices of candidates in descending `key`, ties broken by span id.
@@ -37,7 +37,7 @@ pub(super) fn paper(
     let mut bubble_words: HashSet<u64> = HashSet::new();
     let mut costs = CostModel::default();
     for i in ordered_by(state, |c| c.scores.final_score) {
-        let section = state.candidates[i].section_key();
+        let section = gates.section(state, i);
         let redundancy = overlap_with(f.words(i), &bubble_words);
         state.candidates[i].scores.redundancy = redundancy;
         let cost = costs.cost(ctx.counter, &state.candidates[i], gates.room());
@@ -46,9 +46,9 @@ pub(super) fn paper(
         } else if redundancy >= p.delta {
             Err("too_redundant")
         } else {
-            gates.check(&section, cost)
+            gates.check(section, cost)
         };
-        decide(state, gates, &mut costs, i, &section, cost, verdict);
+        decide(state, gates, &mut costs, i, section, cost, verdict);
         if state.candidates[i].is_selected() {
             bubble_words.extend(f.words(i).iter().copied());
         }
@@ -167,6 +167,8 @@ struct Selection {
     covered: u64,
     /// Each candidate's highest similarity to an admitted span.
     redundancy: Vec<f32>,
+    /// Whether an admitted span mentions the candidate's document title.
+    linked: Vec<bool>,
     per_doc: HashMap<String, usize>,
 }
 
@@ -184,35 +186,46 @@ pub(super) fn default_mode(
     let mut sel = Selection {
         covered: 0,
         redundancy: vec![0.0f32; state.candidates.len()],
+        linked: vec![false; state.candidates.len()],
         per_doc: HashMap::new(),
     };
+    let links = if p.link_weight > 0.0 {
+        LinkTargets::new(state)
+    } else {
+        LinkTargets::default()
+    };
     let mut costs = CostModel::default();
+    let link = |sel: &Selection, i: usize| p.link_weight * f32::from(u8::from(sel.linked[i]));
     let score = |state: &QueryState, sel: &Selection, i: usize| {
         let c = &state.candidates[i];
         c.scores.retrieval / best
             + p.coverage_weight * f.coverage_gain(i, sel.covered)
             + c.scores.prior
+            + link(sel, i)
             - p.redundancy_weight * sel.redundancy[i]
     };
     greedy(state, &mut sel, score, |state, sel, i, final_score| {
         let c = &mut state.candidates[i];
         c.scores.coverage_gain = f.coverage_gain(i, sel.covered);
+        c.scores.link = link(sel, i);
         c.scores.redundancy = sel.redundancy[i];
         c.scores.final_score = final_score;
+        let section = gates.section(state, i);
         let c = &state.candidates[i];
-        let section = c.section_key();
         let cost = costs.cost(ctx.counter, c, gates.room());
-        let verdict =
-            if c.scores.retrieval / best < p.min_relevance && c.scores.coverage_gain == 0.0 {
-                Err("low_relevance")
-            } else if sel.redundancy[i] >= p.max_similarity {
-                Err("too_redundant")
-            } else if sel.per_doc.get(&c.doc_id).copied().unwrap_or(0) >= p.max_per_doc {
-                Err("cap_reached")
-            } else {
-                gates.check(&section, cost)
-            };
-        decide(state, gates, &mut costs, i, &section, cost, verdict);
+        let verdict = if c.scores.retrieval / best < p.min_relevance
+            && c.scores.coverage_gain == 0.0
+            && c.scores.link == 0.0
+        {
+            Err("low_relevance")
+        } else if sel.redundancy[i] >= p.max_similarity {
+            Err("too_redundant")
+        } else if sel.per_doc.get(&c.doc_id).copied().unwrap_or(0) >= p.max_per_doc {
+            Err("cap_reached")
+        } else {
+            gates.check(section, cost)
+        };
+        decide(state, gates, &mut costs, i, section, cost, verdict);
         if !state.candidates[i].is_selected() {
             return false;
         }
@@ -221,9 +234,77 @@ pub(super) fn default_mode(
             .entry(state.candidates[i].doc_id.clone())
             .or_default() += 1;
         raise_redundancy(state, f, &mut sel.redundancy, i);
+        links.mark(state, f.text(i), &mut sel.linked, i);
         expand_table_header(ctx, state, gates, &mut costs, i);
         true
     });
+}
+
+/// The documents a selected span can link to, by the words that mention
+/// them: the title without a trailing parenthetical ("Mercury (planet)" is
+/// mentioned as "Mercury"). Titles under four characters are too ambiguous
+/// to link. Matching runs on word hashes, so it costs one pass over the
+/// admitted span whatever the number of documents.
+#[derive(Default)]
+struct LinkTargets {
+    /// Per document: its id, its title's word hashes, its candidates.
+    docs: Vec<(String, Vec<u64>, Vec<usize>)>,
+    /// Documents by the hash of their title's first word.
+    by_first_word: HashMap<u64, Vec<usize>>,
+}
+
+impl LinkTargets {
+    fn new(state: &QueryState) -> LinkTargets {
+        let mut links = LinkTargets::default();
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        for (i, c) in state.candidates.iter().enumerate() {
+            if let Some(&d) = at.get(c.doc_id.as_str()) {
+                links.docs[d].2.push(i);
+                continue;
+            }
+            let bare = match c.title.rfind(" (") {
+                Some(p) if c.title.ends_with(')') => &c.title[..p],
+                _ => c.title.as_str(),
+            };
+            let mut words = Vec::new();
+            for_each_word(bare, |h| words.push(h));
+            if bare.trim().chars().count() < 4 || words.is_empty() {
+                continue;
+            }
+            at.insert(&c.doc_id, links.docs.len());
+            links
+                .by_first_word
+                .entry(words[0])
+                .or_default()
+                .push(links.docs.len());
+            links.docs.push((c.doc_id.clone(), words, vec![i]));
+        }
+        links
+    }
+
+    /// Marks the candidates of the other documents whose title the admitted
+    /// span `i` mentions.
+    fn mark(&self, state: &QueryState, text: &str, linked: &mut [bool], i: usize) {
+        if self.docs.is_empty() {
+            return;
+        }
+        let mut words = Vec::new();
+        for_each_word(text, |h| words.push(h));
+        let from = &state.candidates[i].doc_id;
+        for at in 0..words.len() {
+            let Some(docs) = self.by_first_word.get(&words[at]) else {
+                continue;
+            };
+            for &d in docs {
+                let (doc, title, members) = &self.docs[d];
+                if doc != from && words[at..].starts_with(title) {
+                    for &j in members {
+                        linked[j] = true;
+                    }
+                }
+            }
+        }
+    }
 }
 
 pub(super) fn decide(
@@ -231,7 +312,7 @@ pub(super) fn decide(
     gates: &mut Gates,
     costs: &mut CostModel,
     i: usize,
-    section: &str,
+    section: usize,
     cost: usize,
     verdict: Result<(), &'static str>,
 ) {
@@ -275,11 +356,11 @@ fn expand_table_header(
         }
     };
     let from = state.candidates[row].span_id.clone();
-    let section = state.candidates[i].section_key();
+    let section = gates.section(state, i);
     let cost = costs.cost(ctx.counter, &state.candidates[i], gates.room());
-    match gates.check(&section, cost) {
+    match gates.check(section, cost) {
         Ok(()) => {
-            gates.admit(&section, cost);
+            gates.admit(section, cost);
             costs.admit(&state.candidates[i]);
             state.candidates[i].scores.final_score = state.candidates[row].scores.final_score;
             state.candidates[i].decide(true, format!("expanded_from:{from}"), "bubble");
@@ -290,5 +371,55 @@ fn expand_table_header(
             state.candidates[i].decide(false, reason, "bubble");
         }
         Err(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bubble_index::bubble_ingest::SpanKind;
+
+    fn candidate(ord: u32, doc: &str, title: &str) -> Candidate {
+        Candidate {
+            ord,
+            span_id: format!("{doc}-span"),
+            doc_id: doc.into(),
+            source: format!("{doc}.md"),
+            title: title.into(),
+            section: Vec::new(),
+            kind: SpanKind::Paragraph,
+            tokens: 10,
+            scores: Default::default(),
+            decision: None,
+        }
+    }
+
+    #[test]
+    fn a_span_links_the_documents_whose_titles_it_mentions() {
+        let mut state = QueryState::new("who directed it", 100);
+        for (ord, (doc, title)) in [
+            ("film", "Ed Wood (film)"),
+            ("burton", "Tim Burton"),
+            ("tim", "Tim"),
+            ("depp", "Johnny Depp"),
+            ("burtonville", "Burtonville"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            state.add_candidate(candidate(ord as u32, doc, title));
+        }
+        let links = LinkTargets::new(&state);
+        let mut linked = vec![false; state.candidates.len()];
+        let text = "Ed Wood is a 1994 film directed by Tim Burton, starring Johnny-Depp.";
+        links.mark(&state, text, &mut linked, 0);
+        // Whole titles only, in words: "Tim" is too short to link,
+        // "Burtonville" is not "Burton", and punctuation between the words
+        // of a title does not matter.
+        assert_eq!(linked, [false, true, false, true, false]);
+        // A span never links its own document.
+        let mut linked = vec![false; state.candidates.len()];
+        links.mark(&state, "Tim Burton directed Ed Wood", &mut linked, 1);
+        assert_eq!(linked, [true, false, false, false, false]);
     }
 }
