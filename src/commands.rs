@@ -283,12 +283,22 @@ fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {
         bar.update(p)
     })?;
     bar.finish();
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
-    } else {
-        print!("{}", result.to_table());
-    }
+    print_result(args.json, &result, || result.to_table())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an evaluation's result: JSON, or its table.
+fn print_result(
+    json: bool,
+    value: &impl serde::Serialize,
+    table: impl FnOnce() -> String,
+) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", table());
+    }
+    Ok(())
 }
 
 fn context(args: ContextArgs) -> Result<ExitCode> {
@@ -366,11 +376,7 @@ fn eval_bubble(args: EvalBubbleArgs) -> Result<ExitCode> {
     let result =
         bubble_eval::bubble::run_hotpotqa(&data, &opts, embedder.as_ref(), &mut |p| bar.update(p))?;
     bar.finish();
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
-    } else {
-        print!("{}", result.to_table());
-    }
+    print_result(args.json, &result, || result.to_table())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -378,22 +384,12 @@ fn eval_ablation(args: EvalAblationArgs) -> Result<ExitCode> {
     let embedder = load_embedder_noisily(&args.model)?;
     let opts = bubble_eval::ablation::AblationOptions {
         corpus: args.corpus,
-        queries: args.queries.clone(),
+        queries: args.queries,
         budget: args.budget,
         work_dir: args.work.join("ablation"),
     };
-    let rows = bubble_eval::ablation::run(&opts, embedder.as_ref())?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-    } else {
-        let queries = std::fs::read_to_string(&args.queries)?
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .count();
-        print!(
-            "{}",
-            bubble_eval::ablation::to_table(&rows, args.budget, queries)
-        );
-    }
+    let result = bubble_eval::ablation::run(&opts, embedder.as_ref())?;
+    // `--json` prints the rows, as it always has.
+    print_result(args.json, &result.rows, || result.to_table())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,15 +6,16 @@
 use crate::bubble::mean_overlap;
 use crate::metrics::mean;
 use crate::EvalError;
-use bubble_assembly::{assemble, Context, Pipeline};
+use bubble_assembly::{assemble, Context};
 use bubble_index::{build, BuildOptions, Embedder, Index};
 use bubble_retrieval::Retriever;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-/// The variants, as pipelines: each adds one thing to the one before.
-pub const VARIANTS: [(&str, &str); 5] = [
+/// The paper's variants, as pipelines: each adds one thing to the one
+/// before. The run adds our default pipeline as the last row.
+pub const VARIANTS: [(&str, &str); 4] = [
     (
         "top-k",
         r#"[{"op": "retrieve"}, {"op": "bubble", "mode": "top_k"}, {"op": "render"}]"#,
@@ -30,10 +31,6 @@ pub const VARIANTS: [(&str, &str); 5] = [
     (
         "full bubble (paper)",
         r#"[{"op": "retrieve"}, {"op": "bubble", "mode": "paper", "delta": 0.5, "section_share": 0.5, "kind_boosts": {"row": 1.0, "table_header": 1.0}}, {"op": "render"}]"#,
-    ),
-    (
-        "default (ours)",
-        r#"[{"op": "retrieve"}, {"op": "fuse", "method": "weighted", "dense_weight": 0.5}, {"op": "expand", "top": 10}, {"op": "bubble", "min_relevance": 0.4}, {"op": "rank"}, {"op": "render"}]"#,
     ),
 ];
 
@@ -79,10 +76,7 @@ struct Relevant {
 }
 
 /// Runs the ablation.
-pub fn run(
-    opts: &AblationOptions,
-    embedder: Option<&Embedder>,
-) -> Result<Vec<AblationRow>, EvalError> {
+pub fn run(opts: &AblationOptions, embedder: Option<&Embedder>) -> Result<Ablation, EvalError> {
     let text = std::fs::read_to_string(&opts.queries).map_err(|source| EvalError::Io {
         path: opts.queries.clone(),
         source,
@@ -112,12 +106,13 @@ pub fn run(
         counter: &counter,
     };
     let mut rows = Vec::new();
-    for (name, steps) in VARIANTS {
-        let pipeline = Pipeline::from_json(&format!(r#"{{"name": "{name}", "steps": {steps}}}"#))
-            .map_err(|e| EvalError::Format {
-            what: name.into(),
-            detail: e.to_string(),
-        })?;
+    let ours = ("default (ours)", crate::shipped_steps("default", 0)?);
+    let variants = VARIANTS
+        .iter()
+        .map(|&(name, steps)| (name, steps.to_string()))
+        .chain(std::iter::once(ours));
+    for (name, steps) in variants {
+        let pipeline = crate::pipeline(name, &steps)?;
         let (mut tokens, mut sections, mut overlap, mut recall) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut reasons: std::collections::BTreeMap<String, usize> =
@@ -162,30 +157,48 @@ pub fn run(
                 .collect(),
         });
     }
-    Ok(rows)
+    Ok(Ablation {
+        queries: gold.len(),
+        budget: opts.budget,
+        rows,
+    })
 }
 
-/// A Markdown table of the rows.
-pub fn to_table(rows: &[AblationRow], budget: usize, queries: usize) -> String {
-    let mut s = format!(
-        "ablation on the shipped corpus: {queries} gold queries, budget {budget}\n\n\
-         | variant | tokens | distinct sections | avg overlap | gold facts in bubble | decisions |\n|---|---|---|---|---|---|\n"
-    );
-    for r in rows {
-        let reasons: Vec<String> = r
-            .reasons
-            .iter()
-            .map(|(k, v)| format!("{k} {:.0}%", v * 100.0))
-            .collect();
-        s += &format!(
-            "| {} | {:.0} | {:.2} | {:.3} | {:.3} | {} |\n",
-            r.variant,
-            r.tokens,
-            r.sections,
-            r.overlap,
-            r.gold_recall,
-            reasons.join(", ")
+/// The ablation's result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ablation {
+    /// Gold queries run.
+    pub queries: usize,
+    /// Token budget.
+    pub budget: usize,
+    /// One row per variant.
+    pub rows: Vec<AblationRow>,
+}
+
+impl Ablation {
+    /// A Markdown table of the rows.
+    pub fn to_table(&self) -> String {
+        let mut s = format!(
+            "ablation on the shipped corpus: {} gold queries, budget {}\n\n\
+             | variant | tokens | distinct sections | avg overlap | gold facts in bubble | decisions |\n|---|---|---|---|---|---|\n",
+            self.queries, self.budget
         );
+        for r in &self.rows {
+            let reasons: Vec<String> = r
+                .reasons
+                .iter()
+                .map(|(k, v)| format!("{k} {:.0}%", v * 100.0))
+                .collect();
+            s += &format!(
+                "| {} | {:.0} | {:.2} | {:.3} | {:.3} | {} |\n",
+                r.variant,
+                r.tokens,
+                r.sections,
+                r.overlap,
+                r.gold_recall,
+                reasons.join(", ")
+            );
+        }
+        s
     }
-    s
 }

@@ -18,34 +18,31 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// The methods compared, as the pipeline steps that follow retrieval.
-/// `default` is the shipped default pipeline's steps; it runs first, so it
-/// pays for the cold caches a real request meets after retrieval.
-pub const METHODS: [(&str, &str); 6] = [
-    (
-        "default",
-        r#"[{"op": "fuse", "method": "weighted", "dense_weight": 0.5}, {"op": "expand", "top": 10}, {"op": "bubble", "min_relevance": 0.4}, {"op": "rank"}, {"op": "render"}]"#,
-    ),
-    (
-        "top-k",
-        r#"[{"op": "bubble", "mode": "top_k"}, {"op": "render"}]"#,
-    ),
-    (
-        "mmr",
-        r#"[{"op": "bubble", "mode": "mmr", "lambda": 0.5}, {"op": "render"}]"#,
-    ),
-    (
-        "paper",
-        r#"[{"op": "bubble", "mode": "paper"}, {"op": "render"}]"#,
-    ),
-    (
-        "sentences",
-        r#"[{"op": "fuse", "method": "weighted", "dense_weight": 0.5}, {"op": "units"}, {"op": "bubble", "min_relevance": 0.4}, {"op": "rank"}, {"op": "render"}]"#,
-    ),
-    (
-        "multihop",
-        r#"[{"op": "fuse", "method": "weighted", "dense_weight": 0.5}, {"op": "bubble", "min_relevance": 0.4}, {"loop": [{"op": "retrieve", "query": "expanded", "depth": 50}, {"op": "fuse", "method": "weighted", "dense_weight": 0.5}, {"op": "bubble", "min_relevance": 0.4}], "max": 2}, {"op": "rank"}, {"op": "render"}]"#,
-    ),
-];
+/// `default` and `multihop` are the shipped pipelines' own steps; `default`
+/// runs first, so it pays for the cold caches a real request meets after
+/// retrieval.
+pub fn methods() -> Result<Vec<(&'static str, String)>, EvalError> {
+    Ok(vec![
+        ("default", crate::shipped_steps("default", 1)?),
+        (
+            "top-k",
+            r#"[{"op": "bubble", "mode": "top_k"}, {"op": "render"}]"#.into(),
+        ),
+        (
+            "mmr",
+            r#"[{"op": "bubble", "mode": "mmr", "lambda": 0.5}, {"op": "render"}]"#.into(),
+        ),
+        (
+            "paper",
+            r#"[{"op": "bubble", "mode": "paper"}, {"op": "render"}]"#.into(),
+        ),
+        (
+            "sentences",
+            r#"[{"op": "fuse", "method": "weighted", "dense_weight": 0.5}, {"op": "units"}, {"op": "bubble", "min_relevance": 0.4}, {"op": "rank"}, {"op": "render"}]"#.into(),
+        ),
+        ("multihop", crate::shipped_steps("multihop", 1)?),
+    ])
+}
 
 /// Where and how to run.
 #[derive(Debug, Clone)]
@@ -256,20 +253,13 @@ pub fn run_hotpotqa(
         retriever: Retriever::new(&index, embedder),
         counter: &counter,
     };
-    let pipeline = |steps: &str| -> Result<Pipeline, EvalError> {
-        let json = format!(r#"{{"name": "eval", "steps": {steps}}}"#);
-        Pipeline::from_json(&json).map_err(|e| EvalError::Format {
-            what: "pipeline".into(),
-            detail: e.to_string(),
-        })
-    };
-    let retrieve = pipeline(&format!(
-        r#"[{{"op": "retrieve", "depth": {}}}]"#,
-        opts.depth
-    ))?;
-    let methods: Vec<(&str, Pipeline)> = METHODS
-        .iter()
-        .map(|(name, steps)| Ok((*name, pipeline(steps)?)))
+    let retrieve = crate::pipeline(
+        "retrieve",
+        &format!(r#"[{{"op": "retrieve", "depth": {}}}]"#, opts.depth),
+    )?;
+    let methods: Vec<(&str, Pipeline)> = methods()?
+        .into_iter()
+        .map(|(name, steps)| Ok((name, crate::pipeline(name, &steps)?)))
         .collect::<Result<_, EvalError>>()?;
     let mut results: Vec<Vec<Vec<Scored>>> = (0..opts.budgets.len())
         .map(|_| (0..methods.len()).map(|_| Vec::new()).collect())

@@ -15,6 +15,36 @@ pub mod scifact;
 pub use error::EvalError;
 pub mod retrieval;
 
+/// A pipeline from its steps, written as a JSON array.
+fn pipeline(name: &str, steps: &str) -> Result<bubble_assembly::Pipeline, EvalError> {
+    let spec = bubble_assembly::PipelineSpec {
+        name: name.to_string(),
+        steps: serde_json::from_str(steps).map_err(|e| EvalError::Format {
+            what: format!("pipeline {name}"),
+            detail: e.to_string(),
+        })?,
+    };
+    bubble_assembly::Pipeline::from_spec(spec).map_err(|e| EvalError::Format {
+        what: format!("pipeline {name}"),
+        detail: e.to_string(),
+    })
+}
+
+/// The steps of a shipped pipeline after its first `skip`, as a JSON array.
+/// The evaluations run a shipped pipeline's own steps on a candidate pool
+/// they retrieve once, so a change to the pipeline reaches its numbers.
+fn shipped_steps(name: &str, skip: usize) -> Result<String, EvalError> {
+    let bad = |detail: String| EvalError::Format {
+        what: format!("shipped pipeline {name}"),
+        detail,
+    };
+    let json = bubble_assembly::pipelines::builtin(name).ok_or_else(|| bad("unknown".into()))?;
+    let spec: bubble_assembly::PipelineSpec =
+        serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+    let steps = spec.steps.get(skip..).unwrap_or_default();
+    serde_json::to_string(steps).map_err(|e| bad(e.to_string()))
+}
+
 /// The token counter of an index's own tokenizer, which budgets are counted in.
 fn index_counter(
     index: &bubble_index::Index,

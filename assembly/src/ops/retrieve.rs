@@ -77,6 +77,20 @@ impl Retrieve {
         }
         Ok(Retrieve { params, kinds })
     }
+
+    /// A search for `query` with this step's channels, depth and filters.
+    fn request(&self, query: &str) -> SearchRequest {
+        let mut req = SearchRequest::new(query.to_string());
+        req.mode = self.params.mode;
+        req.k = self.params.depth;
+        req.depth = self.params.depth;
+        req.ef = self.params.ef;
+        req.filter = SpanFilter {
+            paths: self.params.paths.clone(),
+            kinds: self.kinds.clone(),
+        };
+        req
+    }
 }
 
 impl Operator for Retrieve {
@@ -147,21 +161,6 @@ impl Operator for Retrieve {
             hits,
             added
         ))
-    }
-}
-
-impl Retrieve {
-    fn request(&self, query: &str) -> SearchRequest {
-        let mut req = SearchRequest::new(query.to_string());
-        req.mode = self.params.mode;
-        req.k = self.params.depth;
-        req.depth = self.params.depth;
-        req.ef = self.params.ef;
-        req.filter = SpanFilter {
-            paths: self.params.paths.clone(),
-            kinds: self.kinds.clone(),
-        };
-        req
     }
 }
 

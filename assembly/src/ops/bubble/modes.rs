@@ -256,10 +256,13 @@ struct LinkTargets {
 impl LinkTargets {
     fn new(state: &QueryState) -> LinkTargets {
         let mut links = LinkTargets::default();
-        let mut at: HashMap<&str, usize> = HashMap::new();
+        // Each document's entry, or `None` for a title too short to link.
+        let mut at: HashMap<&str, Option<usize>> = HashMap::new();
         for (i, c) in state.candidates.iter().enumerate() {
             if let Some(&d) = at.get(c.doc_id.as_str()) {
-                links.docs[d].2.push(i);
+                if let Some(d) = d {
+                    links.docs[d].2.push(i);
+                }
                 continue;
             }
             let bare = match c.title.rfind(" (") {
@@ -269,9 +272,10 @@ impl LinkTargets {
             let mut words = Vec::new();
             for_each_word(bare, |h| words.push(h));
             if bare.trim().chars().count() < 4 || words.is_empty() {
+                at.insert(&c.doc_id, None);
                 continue;
             }
-            at.insert(&c.doc_id, links.docs.len());
+            at.insert(&c.doc_id, Some(links.docs.len()));
             links
                 .by_first_word
                 .entry(words[0])
