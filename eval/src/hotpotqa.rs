@@ -227,10 +227,10 @@ mod tests {
     use std::path::PathBuf;
 
     /// A scratch folder unique to this test run and `tag`.
-    fn scratch(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("bubble-hotpot-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A folder of its own per call: tests run in parallel in one process,
+    /// so a name built from the process id would be shared between them.
+    fn scratch() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
     }
 
     /// Two questions in the real file's shape. "Shared" appears in both with
@@ -257,12 +257,11 @@ mod tests {
     ]"#;
 
     fn small() -> HotpotQa {
-        let dir = scratch("small");
+        let tmp = scratch();
+        let dir = tmp.path();
         let path = dir.join("hotpotqa.json");
         std::fs::write(&path, SMALL).unwrap();
-        let hq = load(&path).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        hq
+        load(&path).unwrap()
     }
 
     #[test]
@@ -333,7 +332,8 @@ mod tests {
     #[test]
     fn writes_one_trimmed_sentence_per_line() {
         let hq = small();
-        let dir = scratch("jsonl");
+        let tmp = scratch();
+        let dir = tmp.path();
         let out = dir.join("sub/deeper/pooled.jsonl");
         hq.pooled(2).write_jsonl(&out).unwrap();
         assert!(!dir.join("sub/deeper/pooled.jsonl.tmp").exists());
@@ -359,12 +359,12 @@ mod tests {
         // Writing again replaces the file.
         hq.pooled(1).write_jsonl(&out).unwrap();
         assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 4);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn bad_files_are_reported() {
-        let dir = scratch("bad");
+        let tmp = scratch();
+        let dir = tmp.path();
         let err = load(&dir.join("absent.json")).unwrap_err();
         assert!(matches!(err, EvalError::Io { .. }), "{err}");
 
@@ -405,7 +405,6 @@ mod tests {
                 "{json}: {err}"
             );
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn real_file() -> Option<PathBuf> {
@@ -500,7 +499,8 @@ mod tests {
         let Some(path) = real_file() else { return };
         let hq = load(&path).unwrap();
         let pooled = hq.pooled(200);
-        let dir = scratch("ingest");
+        let tmp = scratch();
+        let dir = tmp.path();
         let out = dir.join("hotpotqa-200.jsonl");
         pooled.write_jsonl(&out).unwrap();
         let bytes = std::fs::read(&out).unwrap();
@@ -511,7 +511,6 @@ mod tests {
             &bubble_ingest::IngestOptions::default(),
         )
         .unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
         assert!(ingested.warnings.is_empty(), "{:?}", ingested.warnings);
         assert_eq!(ingested.docs.len(), pooled.paragraphs.len());
 

@@ -682,7 +682,8 @@ mod tests {
     fn writes_jsonl_atomically() {
         let Some(path) = real_zip() else { return };
         let sf = load(&path).unwrap();
-        let dir = std::env::temp_dir().join(format!("bubble-eval-test-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let out = dir.join("sub/scifact.jsonl");
         sf.write_jsonl(&out).unwrap();
         assert!(!dir.join("sub/scifact.jsonl.tmp").exists());
@@ -693,13 +694,12 @@ mod tests {
         assert_eq!(v["id"], "4983");
         assert_eq!(v["title"], sf.corpus.docs[0].title.as_str());
         assert_eq!(v["text"], sf.corpus.docs[0].sentences.join(" ").as_str());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn missing_member_is_reported() {
-        let dir = std::env::temp_dir().join(format!("bubble-eval-zip-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let zpath = dir.join("empty.zip");
         let mut w = zip::ZipWriter::new(File::create(&zpath).unwrap());
         w.start_file("data/other.csv", zip::write::SimpleFileOptions::default())
@@ -711,13 +711,12 @@ mod tests {
             matches!(&err, EvalError::MissingMember { name, .. } if name == CORPUS_MEMBER),
             "{err}"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn small_zip_in_folder_round_trip() {
-        let dir = std::env::temp_dir().join(format!("bubble-eval-small-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let zpath = dir.join("small.zip");
         let mut w = zip::ZipWriter::new(File::create(&zpath).unwrap());
         let opts = zip::write::SimpleFileOptions::default();
@@ -749,6 +748,5 @@ mod tests {
             sf.rationales.0["2"],
             vec![("10".to_owned(), vec![1]), ("10".to_owned(), vec![0])]
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
