@@ -25,6 +25,9 @@ pub struct Scores {
     /// The cross-reference bonus when it was decided: `link_weight` if a
     /// selected span of another document mentions its title, else 0.
     pub link: f32,
+    /// The new-section bonus when it was decided: `section_weight` if no
+    /// selected span was from its section yet, else 0.
+    pub new_section: f32,
     /// Overlap with the bubble when it was decided (0..1).
     pub redundancy: f32,
     /// The score the greedy pass ordered it by.

@@ -117,7 +117,7 @@ impl Trace {
             self.request.pipeline
         );
         s += &format!(
-            "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6} {:>5} {:>6} {:>6}  {:<26} {}\n",
+            "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6} {:>5} {:>5} {:>6} {:>6}  {:<26} {}\n",
             "in",
             "span",
             "kind",
@@ -126,6 +126,7 @@ impl Trace {
             "dense",
             "cover",
             "link",
+            "newsec",
             "redund",
             "final",
             "reason",
@@ -147,7 +148,7 @@ impl Trace {
                 .as_ref()
                 .map_or("undecided", |d| d.reason.as_ref());
             s += &format!(
-                "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6.2} {:>5.2} {:>6.2} {:>6.3}  {:<26} {}\n",
+                "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6.2} {:>5.2} {:>6.2} {:>6.2} {:>6.3}  {:<26} {}\n",
                 if c.is_selected() { "yes" } else { "no" },
                 c.span_id,
                 c.kind.as_str(),
@@ -156,6 +157,7 @@ impl Trace {
                 ch(&c.scores.dense),
                 c.scores.coverage_gain,
                 c.scores.link,
+                c.scores.new_section,
                 c.scores.redundancy,
                 c.scores.final_score,
                 reason,

@@ -516,6 +516,33 @@ fn trace_counts_agree_with_the_bubble() {
                 "{label}: operator {op:?}"
             );
         }
+        // The new-section bonus went to the first span admitted from each
+        // section, and only to it (default-mode pipelines, weight 0.1).
+        if ["default", "multihop"].contains(&t.pipeline.name.as_str()) {
+            let mut bonus_by_section: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+            for c in t
+                .candidates
+                .iter()
+                .filter(|c| c.decision.as_ref().is_some_and(|d| d.reason == "selected"))
+            {
+                let e = bonus_by_section.entry(c.section_key()).or_default();
+                e.0 += 1;
+                e.1 += usize::from(c.scores.new_section > 0.0);
+                check!(
+                    failures,
+                    c.scores.new_section == 0.0 || (c.scores.new_section - 0.1).abs() < 1e-6,
+                    "{label}: new_section bonus {} is neither 0 nor section_weight",
+                    c.scores.new_section
+                );
+            }
+            for (section, (selected, with_bonus)) in bonus_by_section {
+                check!(
+                    failures,
+                    with_bonus == 1,
+                    "{label}: section {section:?} has {selected} selected spans, {with_bonus} with the new-section bonus"
+                );
+            }
+        }
         // The trace reads back as written (what `bubble trace show` does).
         let back: Trace = serde_json::from_value(serde_json::to_value(t).unwrap()).unwrap();
         check!(

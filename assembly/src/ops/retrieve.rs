@@ -304,8 +304,11 @@ impl Operator for Expand {
             if self.params.siblings {
                 let sib = neighbours::siblings(store, ord);
                 if let Some(p) = sib.iter().position(|&o| o == ord) {
-                    near.extend(p.checked_sub(1).map(|q| sib[q]));
-                    near.extend(sib.get(p + 1).copied());
+                    // Content only: a sibling section is a container whose
+                    // own text is its heading, which rendering adds anyway.
+                    let content = |o: &u32| store.span(*o).is_some_and(|s| s.kind.is_retrievable());
+                    near.extend(p.checked_sub(1).map(|q| sib[q]).filter(content));
+                    near.extend(sib.get(p + 1).copied().filter(content));
                 }
             }
             for o in near {

@@ -69,6 +69,11 @@ pub struct BubbleParams {
     /// cross-reference a reader would follow next (default mode; the
     /// bridge entity of a multi-hop question).
     pub link_weight: f32,
+    /// Bonus for a span from a section the bubble does not reach yet
+    /// (default mode): the second and third facet of a question tend to
+    /// live in other sections than the first. It counts toward the
+    /// relevance floor too, so a new section's span needs less relevance.
+    pub section_weight: f32,
     /// Candidates scoring below this (relative to the best) are low relevance.
     pub min_relevance: f32,
     /// MMR's trade-off between relevance and novelty.
@@ -87,9 +92,10 @@ impl Default for BubbleParams {
             section_boosts: BTreeMap::new(),
             keyword_boosts: BTreeMap::new(),
             kind_boosts: BTreeMap::new(),
-            max_per_doc: 4,
+            max_per_doc: 6,
             coverage_weight: 1.0,
             link_weight: 0.5,
+            section_weight: 0.1,
             min_relevance: 0.05,
             lambda: 0.5,
         }
@@ -109,9 +115,10 @@ impl Bubble {
         if !(0.0..=1.0).contains(&p.max_similarity)
             || p.redundancy_weight < 0.0
             || p.link_weight < 0.0
+            || p.section_weight < 0.0
         {
             return Err(
-                "max_similarity must be in 0..=1, redundancy_weight and link_weight non-negative"
+                "max_similarity must be in 0..=1; redundancy_weight, link_weight and section_weight non-negative"
                     .into(),
             );
         }

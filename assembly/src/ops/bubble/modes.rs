@@ -170,11 +170,16 @@ struct Selection {
     /// Whether an admitted span mentions the candidate's document title.
     linked: Vec<bool>,
     per_doc: HashMap<String, usize>,
+    /// Section number of each initial candidate.
+    section_of: Vec<usize>,
+    /// Per section number: whether an admitted span is from it.
+    reached: Vec<bool>,
 }
 
 /// Ours: after every admission the rest is re-scored by relevance, the
-/// query terms a span would newly cover and its similarity to what is in;
-/// caps per document and section; a chosen row brings its table header.
+/// query terms a span would newly cover, a cross-reference from the bubble,
+/// whether its section is new to the bubble, and its similarity to what is
+/// in; caps per document and section; a chosen row brings its table header.
 pub(super) fn default_mode(
     p: &BubbleParams,
     ctx: &Context<'_>,
@@ -188,6 +193,10 @@ pub(super) fn default_mode(
         redundancy: vec![0.0f32; state.candidates.len()],
         linked: vec![false; state.candidates.len()],
         per_doc: HashMap::new(),
+        section_of: (0..state.candidates.len())
+            .map(|i| gates.section(state, i))
+            .collect(),
+        reached: Vec::new(),
     };
     let links = if p.link_weight > 0.0 {
         LinkTargets::new(state)
@@ -196,24 +205,30 @@ pub(super) fn default_mode(
     };
     let mut costs = CostModel::default();
     let link = |sel: &Selection, i: usize| p.link_weight * f32::from(u8::from(sel.linked[i]));
+    let novelty = |sel: &Selection, i: usize| {
+        let reached = sel.reached.get(sel.section_of[i]).copied().unwrap_or(false);
+        p.section_weight * f32::from(u8::from(!reached))
+    };
     let score = |state: &QueryState, sel: &Selection, i: usize| {
         let c = &state.candidates[i];
         c.scores.retrieval / best
             + p.coverage_weight * f.coverage_gain(i, sel.covered)
             + c.scores.prior
             + link(sel, i)
+            + novelty(sel, i)
             - p.redundancy_weight * sel.redundancy[i]
     };
     greedy(state, &mut sel, score, |state, sel, i, final_score| {
         let c = &mut state.candidates[i];
         c.scores.coverage_gain = f.coverage_gain(i, sel.covered);
         c.scores.link = link(sel, i);
+        c.scores.new_section = novelty(sel, i);
         c.scores.redundancy = sel.redundancy[i];
         c.scores.final_score = final_score;
         let section = gates.section(state, i);
         let c = &state.candidates[i];
         let cost = costs.cost(ctx.counter, c, gates.room());
-        let verdict = if c.scores.retrieval / best < p.min_relevance
+        let verdict = if c.scores.retrieval / best + c.scores.new_section < p.min_relevance
             && c.scores.coverage_gain == 0.0
             && c.scores.link == 0.0
         {
@@ -230,6 +245,11 @@ pub(super) fn default_mode(
             return false;
         }
         sel.covered |= f.lex[i].terms;
+        let s = sel.section_of[i];
+        if sel.reached.len() <= s {
+            sel.reached.resize(s + 1, false);
+        }
+        sel.reached[s] = true;
         *sel.per_doc
             .entry(state.candidates[i].doc_id.clone())
             .or_default() += 1;
