@@ -28,6 +28,10 @@ pub struct Scores {
     /// The new-section bonus when it was decided: `section_weight` if no
     /// selected span was from its section yet, else 0.
     pub new_section: f32,
+    /// Facet gain when it was decided: summed over the facets of a compound
+    /// question, how much closer (relative cosine) the span comes to the
+    /// facet than the closest selected span.
+    pub facet_gain: f32,
     /// Overlap with the bubble when it was decided (0..1).
     pub redundancy: f32,
     /// The score the greedy pass ordered it by.

@@ -53,6 +53,9 @@ pub struct QueryState {
     pub rendered: Option<Rendered>,
     /// The query's vector, once a dense retrieval of the query computed it.
     pub query_vector: Option<Vec<f32>>,
+    /// Each facet of a compound question with its vector, once a `retrieve`
+    /// with `facets` searched them densely: the bubble's facet coverage.
+    pub facet_vectors: Vec<(String, Vec<f32>)>,
     by_ord: HashMap<u32, usize>,
 }
 
@@ -92,22 +95,13 @@ impl QueryState {
     /// channel (highest score, lowest rank): for hits of several queries
     /// whose channel scores share a scale.
     pub fn merge_best_hits(&mut self, hits: &[Hit]) -> usize {
-        fn best(a: Option<ChannelScore>, b: Option<ChannelScore>) -> Option<ChannelScore> {
-            match (a, b) {
-                (Some(a), Some(b)) => Some(ChannelScore {
-                    rank: a.rank.min(b.rank),
-                    score: a.score.max(b.score),
-                }),
-                (a, b) => a.or(b),
-            }
-        }
         let before = self.candidates.len();
         for h in hits {
             match self.by_ord.get(&h.ord) {
                 Some(&i) => {
                     let s = &mut self.candidates[i].scores;
-                    s.bm25 = best(s.bm25, h.bm25);
-                    s.dense = best(s.dense, h.dense);
+                    s.bm25 = best_channel(s.bm25, h.bm25);
+                    s.dense = best_channel(s.dense, h.dense);
                     s.retrieval = s.retrieval.max(h.score);
                 }
                 None => {
@@ -160,5 +154,19 @@ impl QueryState {
         for c in &mut self.candidates {
             c.decision = None;
         }
+    }
+}
+
+/// The better of two records of one channel: the higher score, the lower rank.
+pub(crate) fn best_channel(
+    a: Option<ChannelScore>,
+    b: Option<ChannelScore>,
+) -> Option<ChannelScore> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(ChannelScore {
+            rank: a.rank.min(b.rank),
+            score: a.score.max(b.score),
+        }),
+        (a, b) => a.or(b),
     }
 }

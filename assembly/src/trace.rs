@@ -117,7 +117,7 @@ impl Trace {
             self.request.pipeline
         );
         s += &format!(
-            "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6} {:>5} {:>5} {:>6} {:>6}  {:<26} {}\n",
+            "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6} {:>5} {:>6} {:>5} {:>6} {:>6}  {:<26} {}\n",
             "in",
             "span",
             "kind",
@@ -127,6 +127,7 @@ impl Trace {
             "cover",
             "link",
             "newsec",
+            "facet",
             "redund",
             "final",
             "reason",
@@ -148,7 +149,7 @@ impl Trace {
                 .as_ref()
                 .map_or("undecided", |d| d.reason.as_ref());
             s += &format!(
-                "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6.2} {:>5.2} {:>6.2} {:>6.2} {:>6.3}  {:<26} {}\n",
+                "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6.2} {:>5.2} {:>6.2} {:>5.2} {:>6.2} {:>6.3}  {:<26} {}\n",
                 if c.is_selected() { "yes" } else { "no" },
                 c.span_id,
                 c.kind.as_str(),
@@ -158,6 +159,7 @@ impl Trace {
                 c.scores.coverage_gain,
                 c.scores.link,
                 c.scores.new_section,
+                c.scores.facet_gain,
                 c.scores.redundancy,
                 c.scores.final_score,
                 reason,

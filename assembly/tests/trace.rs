@@ -29,7 +29,7 @@ const EXTRA_PIPELINES: [(&str, &str); 3] = [
         "every-form",
         r#"{"name": "every-form", "steps": [
           {"op": "retrieve", "mode": "bm25", "depth": 40, "ef": 64, "kinds": ["paragraph", "row"], "paths": ["**/*"]},
-          {"op": "retrieve", "depth": 60},
+          {"op": "retrieve", "depth": 60, "facets": true},
           {"op": "fuse", "method": "rrf", "k": 60},
           {"op": "fuse", "method": "weighted", "dense_weight": 0.5},
           {"op": "fuse"},
@@ -39,7 +39,8 @@ const EXTRA_PIPELINES: [(&str, &str); 3] = [
              [{"op": "bubble", "mode": "paper", "delta": 0.6, "section_share": 0.4, "theta": 80,
                "section_boosts": {"pricing": 0.5}, "keyword_boosts": {"sla": 0.25}}],
              [{"op": "bubble", "kind_boosts": {"row": 0.2}, "theta": null, "max_per_doc": 3,
-               "coverage_weight": 0.7, "min_relevance": 0.1, "max_similarity": 0.8, "redundancy_weight": 0.3}],
+               "coverage_weight": 0.7, "min_relevance": 0.1, "max_similarity": 0.8, "redundancy_weight": 0.3,
+               "link_weight": 0.3, "section_weight": 0.2, "facet_weight": 1.0}],
              [{"op": "bubble", "mode": "top_k"}],
              [{"op": "units", "min_tokens": 30, "base": 0.5, "lead_bonus": 0.2}, {"op": "bubble", "mode": "mmr", "lambda": 0.7}]],
            "choose": "coverage"},
@@ -515,6 +516,18 @@ fn trace_counts_agree_with_the_bubble() {
                 op.selected_out <= op.candidates_out && op.ms >= 0.0,
                 "{label}: operator {op:?}"
             );
+        }
+        // Every retrieve divides BM25 scores by its query's best.
+        for c in &t.candidates {
+            if let Some(b) = c.scores.bm25 {
+                check!(
+                    failures,
+                    b.score > 0.0 && b.score <= 1.0 + 1e-6,
+                    "{label}: bm25 score {} of {} is not relative to the best",
+                    b.score,
+                    c.span_id
+                );
+            }
         }
         // The new-section bonus went to the first span admitted from each
         // section, and only to it (default-mode pipelines, weight 0.1).

@@ -253,10 +253,7 @@ pub fn run_hotpotqa(
         retriever: Retriever::new(&index, embedder),
         counter: &counter,
     };
-    let retrieve = crate::pipeline(
-        "retrieve",
-        &format!(r#"[{{"op": "retrieve", "depth": {}}}]"#, opts.depth),
-    )?;
+    let retrieve = crate::pipeline("retrieve", &crate::shipped_retrieve(opts.depth)?)?;
     let methods: Vec<(&str, Pipeline)> = methods()?
         .into_iter()
         .map(|(name, steps)| Ok((name, crate::pipeline(name, &steps)?)))

@@ -45,6 +45,25 @@ fn shipped_steps(name: &str, skip: usize) -> Result<String, EvalError> {
     serde_json::to_string(steps).map_err(|e| bad(e.to_string()))
 }
 
+/// The shipped default pipeline's `retrieve` step with another depth, as a
+/// JSON array: the pool every method of an evaluation selects from.
+fn shipped_retrieve(depth: usize) -> Result<String, EvalError> {
+    let bad = |detail: String| EvalError::Format {
+        what: "shipped pipeline default".into(),
+        detail,
+    };
+    let first = shipped_steps("default", 0)?;
+    let steps: Vec<serde_json::Value> =
+        serde_json::from_str(&first).map_err(|e| bad(e.to_string()))?;
+    let mut step = steps
+        .into_iter()
+        .next()
+        .filter(|s| s["op"] == "retrieve")
+        .ok_or_else(|| bad("does not start with retrieve".into()))?;
+    step["depth"] = depth.into();
+    Ok(serde_json::Value::Array(vec![step]).to_string())
+}
+
 /// The token counter of an index's own tokenizer, which budgets are counted in.
 fn index_counter(
     index: &bubble_index::Index,

@@ -2,12 +2,13 @@
 
 use crate::candidate::Candidate;
 use crate::operator::Operator;
-use crate::state::{Context, QueryState};
+use crate::state::{best_channel, Context, QueryState};
 use crate::text::facets;
 use crate::AssemblyError;
 use bubble_index::bubble_ingest::SpanKind;
 use bubble_retrieval::{neighbours, Fusion, Hit, Mode, SearchRequest, SpanFilter};
 use serde::{Deserialize, Serialize};
+use std::collections::hash_map::{Entry, HashMap};
 
 /// Which query a `retrieve` step sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -39,7 +40,9 @@ pub struct RetrieveParams {
     pub query: QuerySource,
     /// Also search each facet of a compound question (clauses joined by
     /// "and", `;`, `?`) and keep every span's best channel scores, so the
-    /// second facet is not crowded out by the first.
+    /// second facet is not crowded out by the first; the `depth` best of
+    /// them all are kept. The facets' vectors stay in the state for the
+    /// bubble's facet coverage.
     pub facets: bool,
 }
 
@@ -128,27 +131,34 @@ impl Operator for Retrieve {
         }
         let mode = resp.mode;
         let mut responses = vec![resp];
+        let keep_vectors = query == state.query && state.facet_vectors.is_empty();
         for f in &facets {
-            responses.push(ctx.retriever.search(&self.request(f))?);
+            let mut r = ctx.retriever.search(&self.request(f))?;
+            if let Some(v) = r.query_vector.take().filter(|_| keep_vectors) {
+                state.facet_vectors.push((f.clone(), v));
+            }
+            responses.push(r);
         }
         let mut hits = 0;
-        let mut added = 0;
+        let mut lists = Vec::new();
         for r in &mut responses {
             hits += r.hits.len();
-            if facets.is_empty() {
-                added += state.add_hits(&r.hits);
-            } else {
-                // BM25 scores of different queries share no scale: each
-                // query's are divided by its best; cosines already share one.
-                scale_bm25(&mut r.hits);
-                added += state.merge_best_hits(&r.hits);
-            }
+            // BM25 scores of different queries (facets, a loop's second
+            // hop) share no scale: each query's are divided by its best;
+            // cosines already share one.
+            scale_bm25(&mut r.hits);
+            lists.push(std::mem::take(&mut r.hits));
             for n in r.notices.drain(..) {
                 if !state.notices.contains(&n) {
                     state.notices.push(n);
                 }
             }
         }
+        let added = if facets.is_empty() {
+            state.add_hits(&lists.concat())
+        } else {
+            state.merge_best_hits(&best_of_queries(lists, self.params.depth))
+        };
         Ok(format!(
             "{} query {:?}{}: {} hits, {} new",
             mode.as_str(),
@@ -162,6 +172,30 @@ impl Operator for Retrieve {
             added
         ))
     }
+}
+
+/// The hits of several queries as one list: each span once, with its best
+/// channel records and fused score, and only the `depth` best by that score,
+/// so facets widen the pool's reach without growing it.
+fn best_of_queries(lists: Vec<Vec<Hit>>, depth: usize) -> Vec<Hit> {
+    let mut by_ord: HashMap<u32, Hit> = HashMap::new();
+    for h in lists.into_iter().flatten() {
+        match by_ord.entry(h.ord) {
+            Entry::Occupied(mut e) => {
+                let m = e.get_mut();
+                m.bm25 = best_channel(m.bm25, h.bm25);
+                m.dense = best_channel(m.dense, h.dense);
+                m.score = m.score.max(h.score);
+            }
+            Entry::Vacant(e) => {
+                e.insert(h);
+            }
+        }
+    }
+    let mut hits: Vec<Hit> = by_ord.into_values().collect();
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.ord.cmp(&b.ord)));
+    hits.truncate(depth);
+    hits
 }
 
 /// Divides every hit's BM25 score by the best one.
@@ -328,4 +362,78 @@ impl Operator for Expand {
 /// A hit for a span found by structure rather than by a channel.
 pub(crate) fn hit_for(ctx: &Context<'_>, ord: u32, score: f32) -> Option<Hit> {
     ctx.retriever.hit(ord, score, None, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bubble_retrieval::ChannelScore;
+
+    fn hit(ord: u32, bm25: Option<(u32, f32)>, dense: Option<(u32, f32)>, score: f32) -> Hit {
+        let ch = |c: Option<(u32, f32)>| c.map(|(rank, score)| ChannelScore { rank, score });
+        Hit {
+            ord,
+            span_id: format!("s{ord}"),
+            doc_id: "d".into(),
+            source: "d.md".into(),
+            title: "D".into(),
+            kind: SpanKind::Paragraph,
+            heading_path: Vec::new(),
+            text: String::new(),
+            byte_range: 0..0,
+            line_range: (1, 1),
+            tokens: 1,
+            bm25: ch(bm25),
+            dense: ch(dense),
+            score,
+        }
+    }
+
+    #[test]
+    fn several_queries_merge_into_the_best_records_cut_at_depth() {
+        let main = vec![
+            hit(1, Some((1, 1.0)), Some((2, 0.5)), 0.9),
+            hit(2, Some((2, 0.4)), None, 0.5),
+            hit(3, None, Some((3, 0.2)), 0.1),
+        ];
+        let facet = vec![
+            hit(2, Some((1, 1.0)), Some((1, 0.7)), 0.8),
+            hit(4, None, Some((2, 0.6)), 0.3),
+        ];
+        let merged = best_of_queries(vec![main, facet], 3);
+        let ords: Vec<u32> = merged.iter().map(|h| h.ord).collect();
+        // Best fused score first; span 3 (0.1) is past the depth.
+        assert_eq!(ords, [1, 2, 4]);
+        // Span 2 keeps the better of each channel and of the fused score.
+        let two = &merged[1];
+        assert_eq!(
+            two.bm25,
+            Some(ChannelScore {
+                rank: 1,
+                score: 1.0
+            })
+        );
+        assert_eq!(
+            two.dense,
+            Some(ChannelScore {
+                rank: 1,
+                score: 0.7
+            })
+        );
+        assert_eq!(two.score, 0.8);
+    }
+
+    #[test]
+    fn bm25_scores_are_divided_by_the_best() {
+        let mut hits = vec![
+            hit(1, Some((2, 5.0)), None, 0.5),
+            hit(2, Some((1, 10.0)), Some((1, 0.3)), 0.6),
+            hit(3, None, Some((2, 0.2)), 0.4),
+        ];
+        scale_bm25(&mut hits);
+        let bm25: Vec<Option<f32>> = hits.iter().map(|h| h.bm25.map(|b| b.score)).collect();
+        assert_eq!(bm25, [Some(0.5), Some(1.0), None]);
+        // Cosines already share a scale.
+        assert_eq!(hits[1].dense.map(|d| d.score), Some(0.3));
+    }
 }

@@ -17,6 +17,9 @@ pub(super) struct Features<'a> {
     vectors: Vec<Option<&'a [f32]>>,
     /// Number of query terms (coverage is a share of them).
     pub terms: usize,
+    /// Per facet of a compound question, each candidate's cosine to it
+    /// relative to the closest candidate's (0..1; 0 without a vector).
+    facets: Vec<Vec<f32>>,
 }
 
 impl<'a> Features<'a> {
@@ -31,6 +34,16 @@ impl<'a> Features<'a> {
             .candidates
             .iter()
             .map(|c| store.span(c.ord).map_or("", |s| s.text.as_str()))
+            .collect();
+        let vectors: Vec<Option<&'a [f32]>> = state
+            .candidates
+            .iter()
+            .map(|c| index.vectors().and_then(|v| v.vector(c.ord)))
+            .collect();
+        let facets = state
+            .facet_vectors
+            .iter()
+            .map(|(_, f)| relative_cosines(&vectors, f))
             .collect();
         Features {
             lex: state
@@ -47,12 +60,9 @@ impl<'a> Features<'a> {
                 .collect(),
             words: texts.iter().map(|_| OnceCell::new()).collect(),
             texts,
-            vectors: state
-                .candidates
-                .iter()
-                .map(|c| index.vectors().and_then(|v| v.vector(c.ord)))
-                .collect(),
+            vectors,
             terms: query.len().min(64),
+            facets,
         }
     }
 
@@ -75,6 +85,26 @@ impl<'a> Features<'a> {
         }
     }
 
+    /// Number of facets with vectors.
+    pub(super) fn facet_count(&self) -> usize {
+        self.facets.len()
+    }
+
+    /// Candidate `i`'s relative closeness to facet `f`.
+    pub(super) fn facet(&self, f: usize, i: usize) -> f32 {
+        self.facets[f][i]
+    }
+
+    /// How much closer candidate `i` comes to the facets than the closest
+    /// selected span (`reached`, per facet), summed over the facets.
+    pub(super) fn facet_gain(&self, i: usize, reached: &[f32]) -> f32 {
+        self.facets
+            .iter()
+            .zip(reached)
+            .map(|(rel, &r)| (rel[i] - r).max(0.0))
+            .sum()
+    }
+
     /// Share of the query terms that candidate `i` would newly cover.
     pub(super) fn coverage_gain(&self, i: usize, covered: u64) -> f32 {
         if self.terms == 0 {
@@ -82,6 +112,19 @@ impl<'a> Features<'a> {
         }
         (self.lex[i].terms & !covered).count_ones() as f32 / self.terms as f32
     }
+}
+
+/// Each vector's cosine to `facet` divided by the highest, floored at 0.
+fn relative_cosines(vectors: &[Option<&[f32]>], facet: &[f32]) -> Vec<f32> {
+    let cos: Vec<f32> = vectors
+        .iter()
+        .map(|v| v.map_or(0.0, |v| bubble_index::dot(v, facet).max(0.0)))
+        .collect();
+    let best = cos.iter().copied().fold(0.0f32, f32::max);
+    if best <= 0.0 {
+        return vec![0.0; cos.len()];
+    }
+    cos.into_iter().map(|c| c / best).collect()
 }
 
 /// tf, prior and length penalty: the parts of a score that do not depend on
@@ -138,4 +181,23 @@ pub(super) fn best_retrieval(state: &QueryState) -> f32 {
         .map(|c| c.scores.retrieval)
         .fold(0.0f32, f32::max)
         .max(f32::MIN_POSITIVE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_cosines;
+
+    #[test]
+    fn facet_closeness_is_relative_to_the_closest_candidate() {
+        let (a, b, c) = ([1.0, 0.0], [0.6, 0.8], [-1.0, 0.0]);
+        let vectors: Vec<Option<&[f32]>> = vec![Some(&a), Some(&b), Some(&c), None];
+        let rel = relative_cosines(&vectors, &[0.8, 0.6]);
+        // Cosines 0.8, 0.96, -0.8 (floored at 0), none: divided by 0.96.
+        let want = [0.8 / 0.96, 1.0, 0.0, 0.0];
+        for (r, w) in rel.iter().zip(want) {
+            assert!((r - w).abs() < 1e-6, "{rel:?}");
+        }
+        // No candidate close at all: no facet gain for anyone.
+        assert_eq!(relative_cosines(&vectors, &[0.0, 0.0]), [0.0; 4]);
+    }
 }

@@ -74,6 +74,11 @@ pub struct BubbleParams {
     /// live in other sections than the first. It counts toward the
     /// relevance floor too, so a new section's span needs less relevance.
     pub section_weight: f32,
+    /// Weight of facet gain (default mode): how much closer a span comes to
+    /// each facet of a compound question than anything in the bubble (needs
+    /// a `retrieve` with `facets`, which embeds them). It counts toward the
+    /// relevance floor too.
+    pub facet_weight: f32,
     /// Candidates scoring below this (relative to the best) are low relevance.
     pub min_relevance: f32,
     /// MMR's trade-off between relevance and novelty.
@@ -96,6 +101,7 @@ impl Default for BubbleParams {
             coverage_weight: 1.0,
             link_weight: 0.5,
             section_weight: 0.1,
+            facet_weight: 0.0,
             min_relevance: 0.05,
             lambda: 0.5,
         }
@@ -116,9 +122,10 @@ impl Bubble {
             || p.redundancy_weight < 0.0
             || p.link_weight < 0.0
             || p.section_weight < 0.0
+            || p.facet_weight < 0.0
         {
             return Err(
-                "max_similarity must be in 0..=1; redundancy_weight, link_weight and section_weight non-negative"
+                "max_similarity must be in 0..=1; redundancy_weight, link_weight, section_weight and facet_weight non-negative"
                     .into(),
             );
         }

@@ -174,6 +174,8 @@ struct Selection {
     section_of: Vec<usize>,
     /// Per section number: whether an admitted span is from it.
     reached: Vec<bool>,
+    /// Per facet: the closest an admitted span comes to it (relative cosine).
+    facets_reached: Vec<f32>,
 }
 
 /// Ours: after every admission the rest is re-scored by relevance, the
@@ -197,6 +199,7 @@ pub(super) fn default_mode(
             .map(|i| gates.section(state, i))
             .collect(),
         reached: Vec::new(),
+        facets_reached: vec![0.0; f.facet_count()],
     };
     let links = if p.link_weight > 0.0 {
         LinkTargets::new(state)
@@ -209,6 +212,7 @@ pub(super) fn default_mode(
         let reached = sel.reached.get(sel.section_of[i]).copied().unwrap_or(false);
         p.section_weight * f32::from(u8::from(!reached))
     };
+    let facet = |sel: &Selection, i: usize| p.facet_weight * f.facet_gain(i, &sel.facets_reached);
     let score = |state: &QueryState, sel: &Selection, i: usize| {
         let c = &state.candidates[i];
         c.scores.retrieval / best
@@ -216,6 +220,7 @@ pub(super) fn default_mode(
             + c.scores.prior
             + link(sel, i)
             + novelty(sel, i)
+            + facet(sel, i)
             - p.redundancy_weight * sel.redundancy[i]
     };
     greedy(state, &mut sel, score, |state, sel, i, final_score| {
@@ -223,12 +228,14 @@ pub(super) fn default_mode(
         c.scores.coverage_gain = f.coverage_gain(i, sel.covered);
         c.scores.link = link(sel, i);
         c.scores.new_section = novelty(sel, i);
+        c.scores.facet_gain = f.facet_gain(i, &sel.facets_reached);
         c.scores.redundancy = sel.redundancy[i];
         c.scores.final_score = final_score;
         let section = gates.section(state, i);
         let c = &state.candidates[i];
         let cost = costs.cost(ctx.counter, c, gates.room());
-        let verdict = if c.scores.retrieval / best + c.scores.new_section < p.min_relevance
+        let lift = c.scores.new_section + p.facet_weight * c.scores.facet_gain;
+        let verdict = if c.scores.retrieval / best + lift < p.min_relevance
             && c.scores.coverage_gain == 0.0
             && c.scores.link == 0.0
         {
@@ -250,6 +257,9 @@ pub(super) fn default_mode(
             sel.reached.resize(s + 1, false);
         }
         sel.reached[s] = true;
+        for (k, r) in sel.facets_reached.iter_mut().enumerate() {
+            *r = r.max(f.facet(k, i));
+        }
         *sel.per_doc
             .entry(state.candidates[i].doc_id.clone())
             .or_default() += 1;
