@@ -102,7 +102,7 @@ impl<'a> Features<'a> {
             .iter()
             .zip(reached)
             .map(|(rel, &r)| (rel[i] - r).max(0.0))
-            .sum()
+            .fold(0.0, |a, g| a + g) // `sum` of nothing is -0.0
     }
 
     /// Share of the query terms that candidate `i` would newly cover.
