@@ -4,12 +4,15 @@
 //! 1/(1 + t/θ), then greedy with the global budget, a per-section budget
 //! with a slack pool, and a lexical redundancy gate. `default` is ours: it
 //! re-scores the remaining candidates after every admission by retrieval
-//! relevance plus the query terms a span would newly cover, minus its
-//! embedding similarity to what is already in, with per-document and
-//! per-section caps, and brings a chosen row's table header along.
+//! relevance plus the query terms a span would newly cover, a
+//! cross-reference from the bubble (`links`), a bonus for a section the
+//! bubble lacks and, optionally, facet gain, against a similarity ceiling,
+//! with per-document and per-section caps, and brings a chosen row's table
+//! header along.
 
 mod features;
 mod gates;
+mod links;
 mod modes;
 
 use crate::operator::Operator;
