@@ -18,9 +18,10 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// The methods compared, as the pipeline steps that follow retrieval.
-/// `default` and `multihop` are the shipped pipelines' own steps; `default`
-/// runs first, so it pays for the cold caches a real request meets after
-/// retrieval.
+/// `default` and `multihop` are the shipped pipelines' own steps, and
+/// `sentences` is `default` on sentence units (no neighbours: a sentence's
+/// neighbours are its block's other sentences); `default` runs first, so it
+/// pays for the cold caches a real request meets after retrieval.
 pub fn methods() -> Result<Vec<(&'static str, String)>, EvalError> {
     Ok(vec![
         ("default", crate::shipped_steps("default", 1)?),
@@ -36,10 +37,7 @@ pub fn methods() -> Result<Vec<(&'static str, String)>, EvalError> {
             "paper",
             r#"[{"op": "bubble", "mode": "paper"}, {"op": "render"}]"#.into(),
         ),
-        (
-            "sentences",
-            r#"[{"op": "fuse", "method": "weighted", "dense_weight": 0.5}, {"op": "units"}, {"op": "bubble", "min_relevance": 0.4}, {"op": "rank"}, {"op": "render"}]"#.into(),
-        ),
+        ("sentences", crate::shipped_on_sentences("default")?),
         ("multihop", crate::shipped_steps("multihop", 1)?),
     ])
 }

@@ -30,36 +30,59 @@ fn pipeline(name: &str, steps: &str) -> Result<bubble_assembly::Pipeline, EvalEr
     })
 }
 
+/// A shipped pipeline's steps as JSON values.
+fn shipped_step_values(name: &str) -> Result<Vec<serde_json::Value>, EvalError> {
+    let json = bubble_assembly::pipelines::builtin(name)
+        .ok_or_else(|| shipped_error(name, "unknown".into()))?;
+    let spec: bubble_assembly::PipelineSpec =
+        serde_json::from_str(json).map_err(|e| shipped_error(name, e.to_string()))?;
+    spec.steps
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()
+        .map_err(|e| shipped_error(name, e.to_string()))
+}
+
+fn shipped_error(name: &str, detail: String) -> EvalError {
+    EvalError::Format {
+        what: format!("shipped pipeline {name}"),
+        detail,
+    }
+}
+
 /// The steps of a shipped pipeline after its first `skip`, as a JSON array.
 /// The evaluations run a shipped pipeline's own steps on a candidate pool
 /// they retrieve once, so a change to the pipeline reaches its numbers.
 fn shipped_steps(name: &str, skip: usize) -> Result<String, EvalError> {
-    let bad = |detail: String| EvalError::Format {
-        what: format!("shipped pipeline {name}"),
-        detail,
-    };
-    let json = bubble_assembly::pipelines::builtin(name).ok_or_else(|| bad("unknown".into()))?;
-    let spec: bubble_assembly::PipelineSpec =
-        serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
-    let steps = spec.steps.get(skip..).unwrap_or_default();
-    serde_json::to_string(steps).map_err(|e| bad(e.to_string()))
+    let mut steps = shipped_step_values(name)?;
+    let rest = steps.split_off(skip.min(steps.len()));
+    Ok(serde_json::Value::Array(rest).to_string())
+}
+
+/// A shipped pipeline's steps after its `retrieve`, on sentence units: its
+/// `expand` steps dropped and `units` before its first `bubble`.
+fn shipped_on_sentences(name: &str) -> Result<String, EvalError> {
+    let mut steps: Vec<serde_json::Value> = shipped_step_values(name)?
+        .into_iter()
+        .skip(1)
+        .filter(|s| s["op"] != "expand")
+        .collect();
+    let bubble = steps
+        .iter()
+        .position(|s| s["op"] == "bubble")
+        .ok_or_else(|| shipped_error(name, "has no bubble step".into()))?;
+    steps.insert(bubble, serde_json::json!({"op": "units"}));
+    Ok(serde_json::Value::Array(steps).to_string())
 }
 
 /// The shipped default pipeline's `retrieve` step with another depth, as a
 /// JSON array: the pool every method of an evaluation selects from.
 fn shipped_retrieve(depth: usize) -> Result<String, EvalError> {
-    let bad = |detail: String| EvalError::Format {
-        what: "shipped pipeline default".into(),
-        detail,
-    };
-    let first = shipped_steps("default", 0)?;
-    let steps: Vec<serde_json::Value> =
-        serde_json::from_str(&first).map_err(|e| bad(e.to_string()))?;
-    let mut step = steps
+    let mut step = shipped_step_values("default")?
         .into_iter()
         .next()
         .filter(|s| s["op"] == "retrieve")
-        .ok_or_else(|| bad("does not start with retrieve".into()))?;
+        .ok_or_else(|| shipped_error("default", "does not start with retrieve".into()))?;
     step["depth"] = depth.into();
     Ok(serde_json::Value::Array(vec![step]).to_string())
 }
@@ -70,4 +93,23 @@ fn index_counter(
 ) -> Result<bubble_index::bubble_ingest::TokenCounter, EvalError> {
     bubble_index::bubble_ingest::TokenCounter::by_name(&index.manifest().tokenizer)
         .map_err(|e| bubble_index::IndexError::from(e).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentence_method_is_the_default_pipeline_on_sentence_units() {
+        let steps: Vec<serde_json::Value> =
+            serde_json::from_str(&shipped_on_sentences("default").unwrap()).unwrap();
+        let ops: Vec<&str> = steps.iter().filter_map(|s| s["op"].as_str()).collect();
+        assert_eq!(ops, ["fuse", "units", "bubble", "rank", "render"]);
+        assert_eq!(steps[2]["min_relevance"], 0.4);
+        let retrieve: Vec<serde_json::Value> =
+            serde_json::from_str(&shipped_retrieve(200).unwrap()).unwrap();
+        assert_eq!(retrieve.len(), 1);
+        assert_eq!(retrieve[0]["op"], "retrieve");
+        assert_eq!(retrieve[0]["depth"], 200);
+    }
 }

@@ -155,7 +155,7 @@ impl Operator for Retrieve {
             }
         }
         let added = if facets.is_empty() {
-            state.add_hits(&lists.concat())
+            lists.iter().map(|hits| state.add_hits(hits)).sum()
         } else {
             state.merge_best_hits(&best_of_queries(lists, self.params.depth))
         };

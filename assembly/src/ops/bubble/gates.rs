@@ -78,6 +78,11 @@ impl Gates {
         self.section_of[i]
     }
 
+    /// Whether a span of initial candidate `i`'s section is admitted.
+    pub(super) fn section_reached(&self, i: usize) -> bool {
+        self.used_by_section[self.section_of[i]] > 0
+    }
+
     /// Sections with at least one admitted span.
     pub(super) fn sections_used(&self) -> usize {
         self.used_by_section.iter().filter(|&&u| u > 0).count()

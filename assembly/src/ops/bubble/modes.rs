@@ -163,7 +163,9 @@ pub(super) fn mmr(lambda: f32, ctx: &Context<'_>, state: &mut QueryState, f: &Fe
 }
 
 /// What the default pass has admitted so far.
-struct Selection {
+struct Selection<'g> {
+    /// The budget gates, which also know the sections already reached.
+    gates: &'g mut Gates,
     /// Query terms the bubble mentions.
     covered: u64,
     /// Each candidate's highest similarity to an admitted span.
@@ -171,10 +173,6 @@ struct Selection {
     /// Whether an admitted span mentions the candidate's document title.
     linked: Vec<bool>,
     per_doc: HashMap<String, usize>,
-    /// Section number of each initial candidate.
-    section_of: Vec<usize>,
-    /// Per section number: whether an admitted span is from it.
-    reached: Vec<bool>,
     /// Per facet: the closest an admitted span comes to it (relative cosine).
     facets_reached: Vec<f32>,
 }
@@ -192,14 +190,11 @@ pub(super) fn default_mode(
 ) {
     let best = best_retrieval(state);
     let mut sel = Selection {
+        gates,
         covered: 0,
         redundancy: vec![0.0f32; state.candidates.len()],
         linked: vec![false; state.candidates.len()],
         per_doc: HashMap::new(),
-        section_of: (0..state.candidates.len())
-            .map(|i| gates.section(state, i))
-            .collect(),
-        reached: Vec::new(),
         facets_reached: vec![0.0; f.facet_count()],
     };
     let links = if p.link_weight > 0.0 {
@@ -210,8 +205,7 @@ pub(super) fn default_mode(
     let mut costs = CostModel::default();
     let link = |sel: &Selection, i: usize| p.link_weight * f32::from(u8::from(sel.linked[i]));
     let novelty = |sel: &Selection, i: usize| {
-        let reached = sel.reached.get(sel.section_of[i]).copied().unwrap_or(false);
-        p.section_weight * f32::from(u8::from(!reached))
+        p.section_weight * f32::from(u8::from(!sel.gates.section_reached(i)))
     };
     let facet = |sel: &Selection, i: usize| p.facet_weight * f.facet_gain(i, &sel.facets_reached);
     let score = |state: &QueryState, sel: &Selection, i: usize| {
@@ -232,9 +226,9 @@ pub(super) fn default_mode(
         c.scores.facet_gain = f.facet_gain(i, &sel.facets_reached);
         c.scores.redundancy = sel.redundancy[i];
         c.scores.final_score = final_score;
-        let section = gates.section(state, i);
+        let section = sel.gates.section(state, i);
         let c = &state.candidates[i];
-        let cost = costs.cost(ctx.counter, c, gates.room());
+        let cost = costs.cost(ctx.counter, c, sel.gates.room());
         let lift = c.scores.new_section + p.facet_weight * c.scores.facet_gain;
         let verdict = if c.scores.retrieval / best + lift < p.min_relevance
             && c.scores.coverage_gain == 0.0
@@ -246,18 +240,13 @@ pub(super) fn default_mode(
         } else if sel.per_doc.get(&c.doc_id).copied().unwrap_or(0) >= p.max_per_doc {
             Err("cap_reached")
         } else {
-            gates.check(section, cost)
+            sel.gates.check(section, cost)
         };
-        decide(state, gates, &mut costs, i, section, cost, verdict);
+        decide(state, sel.gates, &mut costs, i, section, cost, verdict);
         if !state.candidates[i].is_selected() {
             return false;
         }
         sel.covered |= f.lex[i].terms;
-        let s = sel.section_of[i];
-        if sel.reached.len() <= s {
-            sel.reached.resize(s + 1, false);
-        }
-        sel.reached[s] = true;
         for (k, r) in sel.facets_reached.iter_mut().enumerate() {
             *r = r.max(f.facet(k, i));
         }
@@ -266,7 +255,7 @@ pub(super) fn default_mode(
             .or_default() += 1;
         raise_redundancy(state, f, &mut sel.redundancy, i);
         links.follow(state, f.text(i), &mut sel.linked, i);
-        expand_table_header(ctx, state, gates, &mut costs, i);
+        expand_table_header(ctx, state, sel.gates, &mut costs, i);
         true
     });
 }
