@@ -70,6 +70,9 @@ pub struct IndexArgs {
     /// Embed every span again (after changing the model).
     #[arg(long)]
     pub reembed: bool,
+    /// Do not store the unit vectors compression reads (blocks are still embedded).
+    #[arg(long)]
+    pub no_unit_vectors: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
@@ -140,7 +143,7 @@ pub struct ContextArgs {
     /// Token budget of the rendered bubble.
     #[arg(long)]
     pub budget: usize,
-    /// A shipped pipeline (default, multihop, paper, topk) or a JSON pipeline file.
+    /// A shipped pipeline (default, compressed, multihop, paper, topk) or a JSON pipeline file.
     #[arg(long, default_value = "default")]
     pub pipeline: String,
     /// Tokenizer the budget is counted in (default: the index's).
@@ -173,6 +176,26 @@ pub enum EvalCommand {
     Bubble(EvalBubbleArgs),
     /// The context-bubble paper's ablation (top-k to full bubble) on a corpus with gold queries.
     Ablation(EvalAblationArgs),
+    /// Unit vectors on SciFact: index time with and without, and evidence-sentence recall.
+    Units(EvalUnitsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalUnitsArgs {
+    /// The SciFact CSV zip.
+    #[arg(long, default_value = "../shared/data/scifact/scifact.zip")]
+    pub data: PathBuf,
+    /// Work folder (its two indexes are rebuilt on every run unless --reuse).
+    #[arg(long, default_value = ".bubble/eval")]
+    pub work: PathBuf,
+    /// Reuse the index with unit vectors: quality only, no timed builds.
+    #[arg(long)]
+    pub reuse: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Args)]

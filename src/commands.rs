@@ -1,8 +1,7 @@
 //! Each subcommand: parse flags into library calls, print results.
 
 use crate::cli::{
-    Cli, Command, ContextArgs, Dataset, EvalAblationArgs, EvalBubbleArgs, EvalCommand,
-    EvalRetrievalArgs, FusionArg, IndexArgs, ModeArg, ModelArgs, SearchArgs, TraceCommand,
+    Cli, Command, ContextArgs, FusionArg, IndexArgs, ModeArg, ModelArgs, SearchArgs, TraceCommand,
 };
 use crate::progress::BuildBar;
 use anyhow::{bail, Context, Result};
@@ -24,15 +23,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Trace {
             what: TraceCommand::Show { file },
         } => trace_show(&file),
-        Command::Eval {
-            what: EvalCommand::Retrieval(args),
-        } => eval_retrieval(args),
-        Command::Eval {
-            what: EvalCommand::Bubble(args),
-        } => eval_bubble(args),
-        Command::Eval {
-            what: EvalCommand::Ablation(args),
-        } => eval_ablation(args),
+        Command::Eval { what } => crate::evals::run(what),
     }
 }
 
@@ -57,7 +48,7 @@ fn load_embedder(args: &ModelArgs) -> Result<(Option<Embedder>, Option<String>)>
 
 /// [`load_embedder`] for commands that print results, not a summary: the
 /// BM25-only notice goes to stderr.
-fn load_embedder_noisily(args: &ModelArgs) -> Result<Option<Embedder>> {
+pub(crate) fn load_embedder_noisily(args: &ModelArgs) -> Result<Option<Embedder>> {
     let (embedder, notice) = load_embedder(args)?;
     if let Some(n) = notice {
         eprintln!("{n}");
@@ -77,6 +68,7 @@ fn index(args: IndexArgs) -> Result<ExitCode> {
         },
         tokenizer: args.tokenizer,
         reembed: args.reembed,
+        no_unit_vectors: args.no_unit_vectors,
     };
     let mut bar = BuildBar::new();
     let report = build(
@@ -261,46 +253,6 @@ fn ellipsize(s: &str, max_chars: usize) -> String {
     }
 }
 
-fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {
-    let Dataset::Scifact = args.dataset;
-    let data = bubble_eval::scifact::load(&args.data)
-        .with_context(|| format!("loading SciFact from {}", args.data.display()))?;
-    let embedder = load_embedder_noisily(&args.model)?;
-    let opts = bubble_eval::retrieval::RetrievalEvalOptions {
-        work_dir: args.work.join("scifact"),
-        modes: vec![Mode::Bm25, Mode::Dense, Mode::Hybrid],
-        fusions: vec![
-            Fusion::Rrf { k: 60.0 },
-            Fusion::Weighted {
-                dense_weight: args.dense_weight,
-            },
-        ],
-        depth: 100,
-        ef: 128,
-    };
-    let mut bar = BuildBar::new();
-    let result = bubble_eval::retrieval::run_scifact(&data, &opts, embedder.as_ref(), &mut |p| {
-        bar.update(p)
-    })?;
-    bar.finish();
-    print_result(args.json, &result, || result.to_table())?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Prints an evaluation's result: JSON, or its table.
-fn print_result(
-    json: bool,
-    value: &impl serde::Serialize,
-    table: impl FnOnce() -> String,
-) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
-    } else {
-        print!("{}", table());
-    }
-    Ok(())
-}
-
 fn context(args: ContextArgs) -> Result<ExitCode> {
     let index = Index::open(&args.index)?;
     let wants_model = index.manifest().embedding.is_some();
@@ -317,7 +269,7 @@ fn context(args: ContextArgs) -> Result<ExitCode> {
     let json = match bubble_assembly::pipelines::builtin(&args.pipeline) {
         Some(j) => j.to_string(),
         None => std::fs::read_to_string(&args.pipeline).with_context(|| {
-            format!("pipeline {:?} is neither a shipped one (default, multihop, paper, topk) nor a readable file", args.pipeline)
+            format!("pipeline {:?} is neither a shipped one (default, compressed, multihop, paper, topk) nor a readable file", args.pipeline)
         })?,
     };
     let pipeline = bubble_assembly::Pipeline::from_json(&json)?;
@@ -354,42 +306,5 @@ fn trace_show(file: &std::path::Path) -> Result<ExitCode> {
     let trace: bubble_assembly::Trace = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a Bubble trace", file.display()))?;
     print!("{}", trace.to_table());
-    Ok(ExitCode::SUCCESS)
-}
-
-fn eval_bubble(args: EvalBubbleArgs) -> Result<ExitCode> {
-    let crate::cli::BubbleDataset::Hotpotqa = args.dataset;
-    let data = bubble_eval::hotpotqa::load(&args.data).with_context(|| {
-        format!(
-            "loading HotpotQA from {} (run scripts/fetch-eval-data)",
-            args.data.display()
-        )
-    })?;
-    let embedder = load_embedder_noisily(&args.model)?;
-    let opts = bubble_eval::bubble::BubbleEvalOptions {
-        work_dir: args.work.join("hotpotqa"),
-        questions: args.questions,
-        budgets: args.budgets,
-        depth: args.depth,
-    };
-    let mut bar = BuildBar::new();
-    let result =
-        bubble_eval::bubble::run_hotpotqa(&data, &opts, embedder.as_ref(), &mut |p| bar.update(p))?;
-    bar.finish();
-    print_result(args.json, &result, || result.to_table())?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn eval_ablation(args: EvalAblationArgs) -> Result<ExitCode> {
-    let embedder = load_embedder_noisily(&args.model)?;
-    let opts = bubble_eval::ablation::AblationOptions {
-        corpus: args.corpus,
-        queries: args.queries,
-        budget: args.budget,
-        work_dir: args.work.join("ablation"),
-    };
-    let result = bubble_eval::ablation::run(&opts, embedder.as_ref())?;
-    // `--json` prints the rows, as it always has.
-    print_result(args.json, &result.rows, || result.to_table())?;
     Ok(ExitCode::SUCCESS)
 }

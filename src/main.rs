@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod evals;
 mod progress;
 
 use clap::Parser;

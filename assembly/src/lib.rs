@@ -12,8 +12,11 @@
 //! candidates, so the trace is a by-product of running, not a reconstruction.
 #![deny(missing_docs)]
 
+mod budget;
 mod candidate;
+mod cost;
 mod error;
+mod excerpt;
 mod operator;
 pub mod ops;
 mod pipeline;
@@ -23,11 +26,14 @@ mod state;
 mod text;
 mod trace;
 
+pub use budget::fit_budget;
 pub use candidate::{Candidate, Decision, Scores};
+pub use cost::CostModel;
 pub use error::AssemblyError;
+pub use excerpt::{shown_text, Excerpt, Excerpts, ELISION};
 pub use operator::Operator;
 pub use pipeline::{coverage, Choose, Pipeline, PipelineSpec, Predicate};
-pub use render::{fit_budget, render, Citation, CostModel, Rendered};
+pub use render::{render, Citation, Rendered, UnitCitation};
 pub use state::{Context, OpRecord, QueryState};
 pub use trace::{Trace, TraceIndex, TraceRequest, TraceSummary};
 
@@ -53,9 +59,9 @@ pub struct BubbleSpan {
     pub span_id: String,
     /// Kind.
     pub kind: bubble_index::bubble_ingest::SpanKind,
-    /// Text.
+    /// Text as shown (the kept units of a compressed span, with elisions).
     pub text: String,
-    /// Tokens of the text.
+    /// Tokens of the span's whole text.
     pub tokens: u32,
     /// Why it is in (`selected` or `expanded_from:<id>`).
     pub reason: String,
@@ -108,12 +114,11 @@ pub fn assemble(
                 .iter()
                 .position(|c| c.span_id == cit.span_id)?;
             let c = &state.candidates[i];
-            let span = index.store().span(c.ord)?;
             Some(BubbleSpan {
                 marker: cit.marker,
                 span_id: c.span_id.clone(),
                 kind: c.kind,
-                text: span.text.clone(),
+                text: shown_text(index.store(), c.ord, &state.excerpts).into_owned(),
                 tokens: c.tokens,
                 reason: c
                     .decision

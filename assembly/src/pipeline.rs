@@ -15,7 +15,9 @@
 
 use crate::operator::Operator;
 use crate::ops::bubble::{Bubble, BubbleParams};
-use crate::ops::rank::{Rank, Render};
+use crate::ops::compress::{Compress, CompressParams};
+use crate::ops::rank::Rank;
+use crate::ops::render::Render;
 use crate::ops::retrieve::{Expand, ExpandParams, Fuse, Retrieve, RetrieveParams};
 use crate::ops::units::{Units, UnitsParams};
 use crate::state::{Context, OpRecord, QueryState};
@@ -285,6 +287,7 @@ fn build_op(name: &str, p: Value) -> Result<Box<dyn Operator>, String> {
         "expand" => Box::new(Expand::new(params::<ExpandParams>(p)?)),
         "units" => Box::new(Units::new(params::<UnitsParams>(p)?)?),
         "bubble" => Box::new(Bubble::new(params::<BubbleParams>(p)?)?),
+        "compress" => Box::new(Compress::new(params::<CompressParams>(p)?)?),
         "rank" | "render" => {
             if p.as_object().is_some_and(|o| !o.is_empty()) {
                 return Err("takes no parameters".into());
@@ -297,7 +300,7 @@ fn build_op(name: &str, p: Value) -> Result<Box<dyn Operator>, String> {
         }
         other => {
             return Err(format!(
-                "unknown operator {other:?} (retrieve, fuse, expand, units, bubble, rank, render)"
+                "unknown operator {other:?} (retrieve, fuse, expand, units, bubble, compress, rank, render)"
             ))
         }
     })

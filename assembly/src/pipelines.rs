@@ -14,6 +14,18 @@ pub const DEFAULT: &str = r#"{"name": "default", "steps": [
   {"op": "rank"},
   {"op": "render"}]}"#;
 
+/// Compressed: the default bubble built for three times the budget, then
+/// compressed by marginal information gain into the budget, so the facts
+/// of many spans fit where a few whole spans would.
+pub const COMPRESSED: &str = r#"{"name": "compressed", "steps": [
+  {"op": "retrieve", "depth": 100},
+  {"op": "fuse", "method": "weighted", "dense_weight": 0.5},
+  {"op": "expand", "top": 10},
+  {"op": "bubble", "min_relevance": 0.4, "budget_factor": 3},
+  {"op": "compress"},
+  {"op": "rank"},
+  {"op": "render"}]}"#;
+
 /// Multi-hop: a first bubble, then retrieval again with the titles it found
 /// (the bridge entities) until coverage stops growing.
 pub const MULTIHOP: &str = r#"{"name": "multihop", "steps": [
@@ -40,8 +52,9 @@ pub const TOPK: &str = r#"{"name": "topk", "steps": [
   {"op": "render"}]}"#;
 
 /// Every shipped pipeline.
-pub const ALL: [(&str, &str); 4] = [
+pub const ALL: [(&str, &str); 5] = [
     ("default", DEFAULT),
+    ("compressed", COMPRESSED),
     ("multihop", MULTIHOP),
     ("paper", PAPER),
     ("topk", TOPK),

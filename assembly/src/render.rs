@@ -1,14 +1,14 @@
 //! Rendering a bubble: Markdown grouped by document and section in reading
-//! order, citation markers, and the citations themselves. The budget is a
-//! promise about *this* text in the caller's tokenizer, so it is counted
-//! here, on the final string, and spans are dropped until it holds.
+//! order, citation markers, and the citations themselves — for a span shown
+//! in part (compressed), one per unit shown, exact to the byte. It takes
+//! plain inputs, not the query state: `budget::fit_budget` counts what this
+//! renders in the caller's tokenizer and enforces the budget.
 
 use crate::candidate::Candidate;
-use crate::state::{Context, QueryState};
-use bubble_index::bubble_ingest::TokenCounter;
+use crate::excerpt::{shown_text, Excerpts};
 use bubble_index::SpanStore;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Where a cited span comes from.
@@ -26,6 +26,42 @@ pub struct Citation {
     pub line_range: (u32, u32),
     /// Heading path.
     pub heading_path: Vec<String>,
+    /// For a compressed span: each unit shown, with its exact range (empty
+    /// when the span is shown whole).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<UnitCitation>,
+    /// Units elsewhere that say what a shown unit says, folded into it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<UnitCitation>,
+}
+
+/// Where one unit (sentence or clause) comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitCitation {
+    /// The unit's span id.
+    pub span_id: String,
+    /// Source path.
+    pub source: String,
+    /// Byte range in the source.
+    pub byte_range: Range<usize>,
+    /// 1-based line range.
+    pub line_range: (u32, u32),
+    /// For a folded unit: the shown unit it repeats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub into: Option<String>,
+}
+
+impl UnitCitation {
+    fn of(store: &SpanStore, ord: u32, into: Option<u32>) -> Option<UnitCitation> {
+        let span = store.span(ord)?;
+        Some(UnitCitation {
+            span_id: span.id.0.clone(),
+            source: store.doc_of(ord)?.source.clone(),
+            byte_range: span.byte_range.clone(),
+            line_range: span.line_range,
+            into: into.and_then(|o| store.span(o)).map(|s| s.id.0.clone()),
+        })
+    }
 }
 
 /// A rendered bubble.
@@ -41,11 +77,13 @@ pub struct Rendered {
     pub budget: usize,
 }
 
-/// Renders the selected candidates (indices into `candidates`).
+/// Renders the selected candidates (indices into `candidates`), each whole
+/// or as its excerpt.
 pub fn render(
     store: &SpanStore,
     candidates: &[Candidate],
     selected: &[usize],
+    excerpts: &Excerpts,
 ) -> (String, Vec<Citation>) {
     // Documents in order of their best (first) selection; spans in reading order.
     let mut docs: Vec<&str> = Vec::new();
@@ -89,7 +127,25 @@ pub fn render(
                 section = Some(path);
             }
             let marker = citations.len() + 1;
-            text.push_str(&format!("[{marker}] {}\n", span.text));
+            let shown = shown_text(store, c.ord, excerpts);
+            text.push_str(&format!("[{marker}] {shown}\n"));
+            // A span shown in part cites each unit it shows; one shown
+            // whole is cited by its own range.
+            let excerpt = excerpts.get(&c.ord);
+            let units = match (&shown, excerpt) {
+                (Cow::Owned(_), Some(ex)) => ex
+                    .kept
+                    .iter()
+                    .filter_map(|&u| UnitCitation::of(store, u, None))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let merged = excerpt.map_or_else(Vec::new, |ex| {
+                ex.merged
+                    .iter()
+                    .filter_map(|&(k, m)| UnitCitation::of(store, m, Some(k)))
+                    .collect()
+            });
             citations.push(Citation {
                 marker,
                 span_id: c.span_id.clone(),
@@ -97,85 +153,10 @@ pub fn render(
                 byte_range: span.byte_range.clone(),
                 line_range: span.line_range,
                 heading_path: span.heading_path.clone(),
+                units,
+                merged,
             });
         }
     }
     (text, citations)
-}
-
-/// The tokens a candidate adds to a rendering: its text, marker and line
-/// break, plus the document and section headings it opens. Heading costs
-/// are counted once per document and section, so a greedy pass over 200
-/// candidates does not run the tokenizer 400 times. An estimate (BPE
-/// counts are nearly additive across lines); [`fit_budget`] makes it exact.
-#[derive(Debug, Default)]
-pub struct CostModel {
-    open_docs: HashSet<String>,
-    open_sections: HashSet<String>,
-    heading_tokens: HashMap<String, usize>,
-}
-
-impl CostModel {
-    /// The cost of adding `c` to what is open now. When even its text
-    /// exceeds `room`, that lower bound is returned without counting headings.
-    pub fn cost(&mut self, counter: &TokenCounter, c: &Candidate, room: usize) -> usize {
-        let mut cost = c.tokens as usize + 4;
-        if cost > room {
-            return cost;
-        }
-        if !self.open_docs.contains(&c.doc_id) {
-            cost += *self
-                .heading_tokens
-                .entry(format!("doc:{}", c.doc_id))
-                .or_insert_with(|| counter.count(&format!("## {}\n", c.title)));
-        }
-        let key = c.section_key();
-        if !c.section.is_empty() && !self.open_sections.contains(&key) {
-            cost += *self
-                .heading_tokens
-                .entry(key)
-                .or_insert_with(|| counter.count(&format!("### {}\n", c.section.join(" > "))));
-        }
-        cost
-    }
-
-    /// Marks `c`'s document and section as open.
-    pub fn admit(&mut self, c: &Candidate) {
-        self.open_docs.insert(c.doc_id.clone());
-        self.open_sections.insert(c.section_key());
-    }
-}
-
-/// Renders the selection and drops the lowest-scored spans until the text
-/// fits the budget; records the rendering in the state.
-pub fn fit_budget(ctx: &Context<'_>, state: &mut QueryState, step: &str) {
-    let store = ctx.retriever.index().store();
-    loop {
-        let (text, citations) = render(store, &state.candidates, &state.selected);
-        let tokens = ctx.counter.count(&text);
-        if tokens <= state.budget || state.selected.is_empty() {
-            state.rendered = Some(Rendered {
-                text,
-                citations,
-                tokens,
-                budget: state.budget,
-            });
-            return;
-        }
-        // Drop the weakest span (ties: the later span id) and try again.
-        let (pos, _) = state
-            .selected
-            .iter()
-            .enumerate()
-            .min_by(|(_, &a), (_, &b)| {
-                let (ca, cb) = (&state.candidates[a], &state.candidates[b]);
-                ca.scores
-                    .final_score
-                    .total_cmp(&cb.scores.final_score)
-                    .then(cb.span_id.cmp(&ca.span_id))
-            })
-            .unwrap_or((state.selected.len() - 1, &0));
-        let dropped = state.selected.remove(pos);
-        state.candidates[dropped].decide(false, "budget_exceeded", step.to_string());
-    }
 }

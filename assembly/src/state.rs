@@ -1,6 +1,8 @@
 //! The state operators share while one request runs through a pipeline.
 
 use crate::candidate::Candidate;
+use crate::excerpt::Excerpts;
+use crate::ops::compress::CompressionTrace;
 use crate::render::Rendered;
 use bubble_index::bubble_ingest::TokenCounter;
 use bubble_retrieval::{ChannelScore, Hit, Retriever};
@@ -51,6 +53,11 @@ pub struct QueryState {
     pub ops: Vec<OpRecord>,
     /// The rendered bubble, once rendered.
     pub rendered: Option<Rendered>,
+    /// The units shown of each compressed span (by ord); a selected span
+    /// without one is shown whole.
+    pub excerpts: Excerpts,
+    /// What the last `compress` decided, for the trace.
+    pub compression: Option<CompressionTrace>,
     /// The query's vector, once a dense retrieval of the query computed it.
     pub query_vector: Option<Vec<f32>>,
     /// Each facet of a compound question with its vector, once a `retrieve`
@@ -131,6 +138,7 @@ impl QueryState {
     pub fn set_candidates(&mut self, candidates: Vec<Candidate>) {
         self.selected.clear();
         self.rendered = None;
+        self.excerpts.clear();
         self.by_ord = candidates
             .iter()
             .enumerate()
@@ -151,6 +159,7 @@ impl QueryState {
     pub fn reset_decisions(&mut self) {
         self.selected.clear();
         self.rendered = None;
+        self.excerpts.clear();
         for c in &mut self.candidates {
             c.decision = None;
         }

@@ -3,6 +3,7 @@
 //! identical input apart from the `ms` timing fields.
 
 use crate::candidate::Candidate;
+use crate::ops::compress::CompressionTrace;
 use crate::pipeline::PipelineSpec;
 use crate::state::{OpRecord, QueryState};
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,9 @@ pub struct Trace {
     pub summary: TraceSummary,
     /// Notices (BM25 only...).
     pub notices: Vec<String>,
+    /// What `compress` decided per group and unit, if it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<CompressionTrace>,
 }
 
 impl Trace {
@@ -103,6 +107,7 @@ impl Trace {
             candidates: state.candidates.clone(),
             operators: state.ops.clone(),
             notices: state.notices.clone(),
+            compression: state.compression.clone(),
         }
     }
 
@@ -181,6 +186,9 @@ impl Trace {
             .collect();
         s += &reasons.join(", ");
         s.push('\n');
+        if let Some(c) = &self.compression {
+            s += &compression_table(c);
+        }
         for o in &self.operators {
             s += &format!(
                 "op {:<8} {:>4} -> {:<4} selected {:<3} {:>7.2} ms  {}\n",
@@ -189,4 +197,25 @@ impl Trace {
         }
         s
     }
+}
+
+/// The compression part of [`Trace::to_table`]: groups, then units.
+fn compression_table(c: &CompressionTrace) -> String {
+    let mut s = format!(
+        "compress {:?}: {} of {} unit tokens kept (target {}, {} round(s))\n",
+        c.method, c.kept_tokens, c.input_tokens, c.target, c.rounds
+    );
+    for (i, g) in c.groups.iter().enumerate() {
+        s += &format!(
+            "  group {i:<3} rel {:>6.3} red {:>6.3} mig {:>6.3} allotment {:>5} kept {:>5}  {}\n",
+            g.rel, g.red, g.mig, g.allotment, g.kept, g.group
+        );
+    }
+    for u in &c.units {
+        s += &format!(
+            "  unit {:<16} group {:<3} tokens {:>4} rel {:>6.3} red {:>6.3} mig {:>6.3}  {}\n",
+            u.span_id, u.group, u.tokens, u.rel, u.red, u.mig, u.decision
+        );
+    }
+    s
 }

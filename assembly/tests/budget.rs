@@ -2,55 +2,33 @@
 //! every shipped pipeline, the rendered bubble never has more tokens than
 //! the budget in the request's tokenizer.
 
+mod common;
+
 use bubble_assembly::{assemble, pipelines, Context, Pipeline};
 use bubble_index::bubble_ingest::TokenCounter;
-use bubble_index::{build, find_models_dir, BuildOptions, Embedder, Index};
 use bubble_retrieval::Retriever;
+use common::fixture;
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-struct Fixture {
-    index: Index,
-    embedder: Option<Embedder>,
-    _dir: tempfile::TempDir,
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// One index of the shipped corpus for every case (with vectors when the model is there).
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| {
-        let dir = find_models_dir(None).unwrap_or_else(|| repo().join("models"));
-        let embedder = match Embedder::load(&dir, 2) {
-            Ok(e) => Some(e),
-            Err(e) => {
-                assert!(
-                    std::env::var("BUBBLE_REQUIRE_MODELS").as_deref() != Ok("1"),
-                    "model required: {e}"
-                );
-                None
-            }
-        };
-        let tmp = tempfile::tempdir().unwrap();
-        build(
-            tmp.path(),
-            &[repo().join("corpora/acme")],
-            &BuildOptions::default(),
-            embedder.as_ref(),
-            &mut |_| {},
-        )
-        .unwrap();
-        Fixture {
-            index: Index::open(tmp.path()).unwrap(),
-            embedder,
-            _dir: tmp,
-        }
-    })
-}
+/// Compression by rate and over the whole pool, besides the shipped pipelines.
+const MORE: [(&str, &str); 2] = [
+    (
+        "compress-rate",
+        r#"{"name": "compress-rate", "steps": [
+      {"op": "retrieve", "depth": 50},
+      {"op": "bubble", "budget_factor": 4},
+      {"op": "compress", "rate": 0.3, "group": "section"},
+      {"op": "render"}]}"#,
+    ),
+    (
+        "compress-pool",
+        r#"{"name": "compress-pool", "steps": [
+      {"op": "retrieve", "depth": 50},
+      {"op": "compress", "input": "candidates", "method": "mig_flat", "merge_threshold": null},
+      {"op": "rank"},
+      {"op": "render"}]}"#,
+    ),
+];
 
 fn words() -> impl Strategy<Value = String> {
     let vocab = prop::sample::select(vec![
@@ -102,7 +80,7 @@ proptest! {
         let f = fixture();
         let counter = TokenCounter::by_name(tokenizer).unwrap();
         let ctx = Context { retriever: Retriever::new(&f.index, f.embedder.as_ref()), counter: &counter };
-        for (name, json) in pipelines::ALL {
+        for (name, json) in pipelines::ALL.iter().chain(&MORE) {
             let pipeline = Pipeline::from_json(json).unwrap();
             let (out, trace) = assemble(&ctx, &pipeline, &query, budget).unwrap();
             let counted = counter.count(&out.bubble.text);

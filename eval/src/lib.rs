@@ -10,7 +10,10 @@ pub mod error;
 pub mod hotpotqa;
 mod jsonl;
 pub mod metrics;
+pub mod near_duplicates;
 pub mod scifact;
+pub mod squad;
+pub mod units;
 
 pub use error::EvalError;
 pub mod retrieval;

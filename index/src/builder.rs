@@ -7,13 +7,14 @@
 //! that vanished from under the given roots are removed. Files outside the
 //! roots of this run are kept, so several folders can share one index.
 
-use crate::embed::Embedder;
+use crate::embed::{Embedded, Embedder, UnitText};
 use crate::error::{IndexError, IoContext};
 use crate::generation::{self, Staged};
 use crate::manifest::{Counts, EmbeddingInfo, Manifest, SCHEMA_VERSION};
 use crate::reader::{Index, MANIFEST_FILE, STORE_FILE, TANTIVY_DIR};
 use crate::store::SpanStore;
 use crate::text_index::{self, search_text, TextDoc};
+use crate::units::UnitVectors;
 use crate::vectors::{self, VectorMatrix};
 use crate::walk::{walk, WalkOptions};
 use bubble_ingest::{parse_file, Document, IngestOptions, TokenCounter};
@@ -32,6 +33,8 @@ pub struct BuildOptions {
     pub tokenizer: Option<String>,
     /// Embed every span again (after changing the model).
     pub reembed: bool,
+    /// Skip the unit vectors compression reads (blocks are still embedded).
+    pub no_unit_vectors: bool,
 }
 
 /// Progress of a build, for a progress bar.
@@ -220,6 +223,7 @@ pub fn build(
 
     let changed = report.added + report.updated + report.removed > 0 || reembed_all;
     if previous.is_some() && !changed {
+        generation::sweep_leftovers(index_dir)?;
         report.manifest = previous.as_ref().map(|p| p.manifest().clone());
         report.total_seconds = started.elapsed().as_secs_f64();
         return Ok(report);
@@ -231,25 +235,42 @@ pub fn build(
             .collect(),
     );
     let embed_started = Instant::now();
-    let matrix = match embedder {
-        Some(e) => Some(embed_store(
-            &store,
-            !reembed_all,
-            previous.as_ref(),
-            e,
-            &mut report,
-            progress,
-        )?),
-        None => None,
+    let (matrix, units) = match embedder {
+        Some(e) => {
+            let (m, u) = embed_store(
+                &store,
+                EmbedPlan {
+                    reuse: !reembed_all,
+                    units: !opts.no_unit_vectors,
+                },
+                previous.as_ref(),
+                e,
+                &mut report,
+                progress,
+            )?;
+            (Some(m), u)
+        }
+        None => (None, None),
     };
     report.embed_seconds = embed_started.elapsed().as_secs_f64();
 
     progress(Progress::Writing);
     let write_started = Instant::now();
     let number = generation::current(index_dir)?.map_or(1, |(n, _)| n + 1);
-    let manifest = manifest_for(&store, &tokenizer, embedder, matrix.as_ref(), number);
+    let manifest = manifest_for(
+        &store,
+        &tokenizer,
+        embedder,
+        (matrix.as_ref(), units.as_ref()),
+        number,
+    );
     let staged = Staged::begin(index_dir, number)?;
-    write_generation(staged.dir(), &store, matrix.as_ref(), &manifest)?;
+    write_generation(
+        staged.dir(),
+        &store,
+        (matrix.as_ref(), units.as_ref()),
+        &manifest,
+    )?;
     staged.commit()?;
     report.write_seconds = write_started.elapsed().as_secs_f64();
     report.committed = true;
@@ -308,49 +329,108 @@ fn is_under(path: &str, root: &Path) -> bool {
 
 /// The text a span is embedded as: "Title > Section > Subsection: text".
 pub fn embedding_text(title: &str, span: &bubble_ingest::Span) -> String {
+    let (context, text) = embedding_parts(title, span);
+    format!("{context}: {text}")
+}
+
+/// The two parts of [`embedding_text`]: the heading context and the text.
+fn embedding_parts<'a>(title: &str, span: &'a bubble_ingest::Span) -> (String, &'a str) {
     let mut path: Vec<&str> = Vec::new();
     if span.heading_path.first().map(String::as_str) != Some(title) {
         path.push(title);
     }
     path.extend(span.heading_path.iter().map(String::as_str));
-    format!("{}: {}", path.join(" > "), span.text)
+    (path.join(" > "), span.text.as_str())
 }
 
-/// Embeds the retrievable spans of `store`, reusing the previous
-/// generation's vector of any span whose id (a hash of its document, kind,
-/// heading path and text) and document title are unchanged: editing one
-/// record of a large JSONL file re-embeds that record, not the file.
+/// What an embedding pass does: reuse the previous generation's vectors
+/// where it can, and whether to pool unit vectors.
+#[derive(Debug, Clone, Copy)]
+struct EmbedPlan {
+    reuse: bool,
+    units: bool,
+}
+
+/// A block waiting for the model: its slot, its text, and its units.
+struct Todo {
+    slot: usize,
+    text: UnitText,
+    unit_ords: Vec<u32>,
+}
+
+/// Embeds the retrievable spans of `store` (and, with `plan.units`, pools
+/// a vector for every compression unit from the same pass), reusing the
+/// previous generation's vectors of any block whose id (a hash of its
+/// document, kind, heading path and text) and document title are
+/// unchanged: editing one record of a large JSONL file re-embeds that
+/// record, not the file.
 fn embed_store(
     store: &SpanStore,
-    reuse: bool,
+    plan: EmbedPlan,
     previous: Option<&Index>,
     embedder: &Embedder,
     report: &mut BuildReport,
     progress: &mut dyn FnMut(Progress),
-) -> Result<VectorMatrix, IndexError> {
+) -> Result<(VectorMatrix, Option<UnitVectors>), IndexError> {
     let old_vectors = previous.and_then(Index::vectors);
+    let old_units = previous.and_then(Index::unit_vectors);
     let mut vectors: Vec<Option<Vec<f32>>> = Vec::new();
     let mut ords: Vec<u32> = Vec::new();
-    let mut todo: Vec<(usize, String)> = Vec::new();
+    let mut units = plan.units.then(|| UnitVectors::new(embedder.dim()));
+    let mut todo: Vec<Todo> = Vec::new();
     for doc in store.docs() {
         for ord in doc.spans.clone() {
             let span = &store.spans()[ord as usize];
             if !span.kind.is_retrievable() {
                 continue;
             }
-            let old = reuse
+            let unit_ords = store.units_of(ord);
+            let old = plan
+                .reuse
                 .then(|| {
                     let p = previous?;
-                    let old_ord = p.store().ord_of(&span.id.0)?;
+                    let old_of = |o: u32| p.store().ord_of(&store.spans()[o as usize].id.0);
+                    let old_ord = old_of(ord)?;
                     // The title is part of the embedded text but not of the id.
                     (p.store().doc_of(old_ord)?.title == doc.title).then_some(())?;
-                    old_vectors?.vector(old_ord).map(<[f32]>::to_vec)
+                    let v = old_vectors?.vector(old_ord)?.to_vec();
+                    let mut us: Vec<f32> = Vec::new();
+                    if plan.units {
+                        for &u in &unit_ords {
+                            old_units?.extend_f32(old_of(u)?, &mut us).then_some(())?;
+                        }
+                    }
+                    Some((v, us))
                 })
                 .flatten();
-            if old.is_none() {
-                todo.push((vectors.len(), embedding_text(&doc.title, span)));
+            match old {
+                Some((v, us)) => {
+                    if let Some(units) = units.as_mut() {
+                        for (&u, uv) in unit_ords.iter().zip(us.chunks_exact(embedder.dim())) {
+                            units.push(u, uv);
+                        }
+                    }
+                    vectors.push(Some(v));
+                }
+                None => {
+                    let (context, text) = embedding_parts(&doc.title, span);
+                    let ranges = if plan.units {
+                        unit_ranges_in(store, ord, &unit_ords)
+                    } else {
+                        Vec::new()
+                    };
+                    todo.push(Todo {
+                        slot: vectors.len(),
+                        text: UnitText {
+                            context,
+                            text: text.to_string(),
+                            units: ranges,
+                        },
+                        unit_ords: if plan.units { unit_ords } else { Vec::new() },
+                    });
+                    vectors.push(None);
+                }
             }
-            vectors.push(old);
             ords.push(ord);
         }
     }
@@ -360,9 +440,30 @@ fn embed_store(
             done: n * EMBED_CHUNK,
             total,
         });
-        let texts: Vec<String> = chunk.iter().map(|(_, t)| t.clone()).collect();
-        for ((slot, _), v) in chunk.iter().zip(embedder.embed(&texts)?) {
-            vectors[*slot] = Some(v);
+        let texts: Vec<UnitText> = chunk.iter().map(|t| t.text.clone()).collect();
+        let embedded = if plan.units {
+            embedder.embed_units(&texts)?
+        } else {
+            let joined: Vec<String> = texts
+                .iter()
+                .map(|t| format!("{}: {}", t.context, t.text))
+                .collect();
+            embedder
+                .embed(&joined)?
+                .into_iter()
+                .map(|vector| Embedded {
+                    vector,
+                    units: Vec::new(),
+                })
+                .collect()
+        };
+        for (t, e) in chunk.iter().zip(embedded) {
+            if let Some(units) = units.as_mut() {
+                for (&u, uv) in t.unit_ords.iter().zip(&e.units) {
+                    units.push(u, uv);
+                }
+            }
+            vectors[t.slot] = Some(e.vector);
         }
     }
     progress(Progress::Embedding { done: total, total });
@@ -373,14 +474,48 @@ fn embed_store(
             matrix.push(ord, &v);
         }
     }
-    Ok(matrix)
+    Ok((matrix, units))
+}
+
+/// Byte ranges, in the block's text, of its units: the block's whole text
+/// when it is its own unit, else each sentence child found in order (a
+/// child's text is a slice of its block's text).
+fn unit_ranges_in(
+    store: &SpanStore,
+    block_ord: u32,
+    unit_ords: &[u32],
+) -> Vec<std::ops::Range<usize>> {
+    let block = store.span(block_ord).map_or("", |s| s.text.as_str());
+    let mut pos = 0;
+    let mut out = Vec::with_capacity(unit_ords.len());
+    for &u in unit_ords {
+        let text = store.span(u).map_or("", |s| s.text.as_str());
+        let found = if u == block_ord {
+            Some(0)
+        } else {
+            block
+                .get(pos..)
+                .and_then(|rest| rest.find(text))
+                .map(|i| i + pos)
+        };
+        // A child missing from its block's text (never, for parsed input)
+        // gets an empty range: its vector falls back to the block's.
+        match found {
+            Some(start) => {
+                out.push(start..start + text.len());
+                pos = start + text.len();
+            }
+            None => out.push(pos..pos),
+        }
+    }
+    out
 }
 
 fn manifest_for(
     store: &SpanStore,
     tokenizer: &str,
     embedder: Option<&Embedder>,
-    matrix: Option<&VectorMatrix>,
+    (matrix, units): (Option<&VectorMatrix>, Option<&UnitVectors>),
     generation: u64,
 ) -> Manifest {
     let mut h = blake3::Hasher::new();
@@ -413,6 +548,7 @@ fn manifest_for(
             spans: store.spans().len(),
             retrievable: retrievable.len(),
             vectors: matrix.map_or(0, VectorMatrix::len),
+            unit_vectors: units.map_or(0, UnitVectors::len),
             tokens: retrievable.iter().map(|s| u64::from(s.tokens)).sum(),
         },
     }
@@ -421,7 +557,7 @@ fn manifest_for(
 fn write_generation(
     dir: &Path,
     store: &SpanStore,
-    matrix: Option<&VectorMatrix>,
+    (matrix, units): (Option<&VectorMatrix>, Option<&UnitVectors>),
     manifest: &Manifest,
 ) -> Result<(), IndexError> {
     let store_path = dir.join(STORE_FILE);
@@ -449,6 +585,9 @@ fn write_generation(
     text_index::build(&tantivy_dir, docs.into_iter())?;
     if let Some(m) = matrix {
         vectors::write(dir, m)?;
+    }
+    if let Some(u) = units {
+        u.write(dir)?;
     }
     // The manifest goes last: a generation without one is never committed anyway.
     let manifest_path = dir.join(MANIFEST_FILE);

@@ -80,6 +80,18 @@ impl Staged {
     }
 }
 
+/// Removes what killed runs left behind (temporary and superseded
+/// generations), keeping the committed one: a run that has nothing to
+/// commit still leaves the folder clean.
+pub(crate) fn sweep_leftovers(index_dir: &Path) -> Result<(), IndexError> {
+    if let Some((_, dir)) = current(index_dir)? {
+        if let Some(name) = dir.file_name().and_then(|n| n.to_str()) {
+            sweep(index_dir, name);
+        }
+    }
+    Ok(())
+}
+
 /// Removes every generation folder but `keep`. Best effort: a leftover only costs disk.
 fn sweep(index_dir: &Path, keep: &str) {
     let Ok(entries) = fs::read_dir(index_dir) else {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Bumped whenever the on-disk layout changes; older indexes are refused.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The embedding model of an index's vectors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +29,8 @@ pub struct Counts {
     pub retrievable: usize,
     /// Stored vectors.
     pub vectors: usize,
+    /// Stored unit vectors (sentences, clauses, single-unit blocks).
+    pub unit_vectors: usize,
     /// Tokens of the retrievable spans.
     pub tokens: u64,
 }

@@ -7,6 +7,7 @@ use crate::generation;
 use crate::manifest::Manifest;
 use crate::store::SpanStore;
 use crate::text_index::TextIndex;
+use crate::units::UnitVectors;
 use crate::vectors::VectorIndex;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ pub struct Index {
     store: SpanStore,
     text: TextIndex,
     vectors: Option<VectorIndex>,
+    units: Option<UnitVectors>,
 }
 
 impl std::fmt::Debug for Index {
@@ -45,12 +47,17 @@ impl Index {
             Some(_) => Some(VectorIndex::open(&dir)?),
             None => None,
         };
+        let units = match manifest.counts.unit_vectors {
+            0 => None,
+            _ => Some(UnitVectors::read(&dir)?),
+        };
         Ok(Index {
             dir: index_dir.to_path_buf(),
             manifest,
             store,
             text,
             vectors,
+            units,
         })
     }
 
@@ -77,6 +84,11 @@ impl Index {
     /// The vector index, if the index was embedded.
     pub fn vectors(&self) -> Option<&VectorIndex> {
         self.vectors.as_ref()
+    }
+
+    /// The unit vectors compression reads, if the index has them.
+    pub fn unit_vectors(&self) -> Option<&UnitVectors> {
+        self.units.as_ref()
     }
 
     /// BM25 top `k`, as `(ord, score)`.

@@ -2,7 +2,7 @@
 //! A span's position in that order (its *ord*) is its key in the BM25 and
 //! vector indexes, so the three always agree.
 
-use bubble_ingest::{Document, Span};
+use bubble_ingest::{Document, Span, SpanKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -112,6 +112,26 @@ impl SpanStore {
     pub fn doc_of(&self, ord: u32) -> Option<&DocEntry> {
         let i = self.docs.partition_point(|d| d.spans.end <= ord);
         self.docs.get(i).filter(|d| d.spans.contains(&ord))
+    }
+
+    /// The compression units of block `ord`: its sentence children (the
+    /// sentences and clauses that follow it in the store), or the block
+    /// itself when it has none (a one-sentence paragraph, a row, code).
+    pub fn units_of(&self, ord: u32) -> Vec<u32> {
+        let Some(block) = self.span(ord) else {
+            return Vec::new();
+        };
+        let children: Vec<u32> = (ord + 1..self.spans.len() as u32)
+            .take_while(|&o| {
+                let s = &self.spans[o as usize];
+                s.kind == SpanKind::Sentence && s.parent.as_ref() == Some(&block.id)
+            })
+            .collect();
+        if children.is_empty() {
+            vec![ord]
+        } else {
+            children
+        }
     }
 
     /// A file's documents, rebuilt with their spans (for reuse in a new generation).

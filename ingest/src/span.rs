@@ -32,7 +32,8 @@ pub enum SpanKind {
     TableHeader,
     /// A table row; its text carries the header ("Plan: Pro | Price: 49").
     Row,
-    /// A sentence of a paragraph or list, kept for compression.
+    /// A sentence of a paragraph or list (or a clause of a long sentence),
+    /// kept for compression.
     Sentence,
 }
 

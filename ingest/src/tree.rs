@@ -3,7 +3,7 @@
 
 use crate::mapped::MappedText;
 use crate::parse::{Block, Parsed, RawRow, TextKind};
-use crate::sentences::sentence_ranges;
+use crate::sentences::unit_ranges;
 use crate::span::{Document, Span, SpanId, SpanKind};
 use crate::tokens::TokenCounter;
 use std::collections::{BTreeMap, HashMap};
@@ -134,8 +134,8 @@ impl TreeBuilder<'_> {
         if span_kind == SpanKind::Code {
             return;
         }
-        let sentences = sentence_ranges(text.as_str());
-        // A one-sentence block is its own unit: no child needed.
+        let sentences = unit_ranges(text.as_str());
+        // A one-unit block is its own unit: no child needed.
         if sentences.len() < 2 {
             return;
         }

@@ -1,7 +1,6 @@
-//! `rank` and `render`.
+//! `rank`: the bubble ordered by the RankGen-style score.
 
 use crate::operator::Operator;
-use crate::render::fit_budget;
 use crate::state::{Context, QueryState};
 use crate::AssemblyError;
 
@@ -51,27 +50,6 @@ impl Operator for Rank {
         Ok(format!(
             "{} spans ranked as continuations of the query",
             state.selected.len()
-        ))
-    }
-}
-
-/// Renders the bubble and enforces the budget on the rendered text.
-#[derive(Debug, Clone, Default)]
-pub struct Render;
-
-impl Operator for Render {
-    fn name(&self) -> &str {
-        "render"
-    }
-
-    fn run(&self, ctx: &Context<'_>, state: &mut QueryState) -> Result<String, AssemblyError> {
-        let before = state.selected.len();
-        fit_budget(ctx, state, "render");
-        let tokens = state.rendered.as_ref().map_or(0, |r| r.tokens);
-        Ok(format!(
-            "{tokens} of {} tokens; {} span(s) dropped to fit",
-            state.budget,
-            before - state.selected.len()
         ))
     }
 }

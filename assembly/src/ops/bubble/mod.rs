@@ -86,6 +86,9 @@ pub struct BubbleParams {
     pub min_relevance: f32,
     /// MMR's trade-off between relevance and novelty.
     pub lambda: f32,
+    /// The bubble is built for this many times the request's budget: room
+    /// for a `compress` step after it to choose from (1: the budget itself).
+    pub budget_factor: f32,
 }
 
 impl Default for BubbleParams {
@@ -107,6 +110,7 @@ impl Default for BubbleParams {
             facet_weight: 0.0,
             min_relevance: 0.05,
             lambda: 0.5,
+            budget_factor: 1.0,
         }
     }
 }
@@ -138,6 +142,9 @@ impl Bubble {
         {
             return Err("delta must be in 0..=1 and section_share in (0, 1]".into());
         }
+        if !(1.0..=16.0).contains(&p.budget_factor) {
+            return Err("budget_factor must be in 1..=16".into());
+        }
         if p.theta.is_some_and(|t| t <= 0.0) {
             return Err("theta must be positive".into());
         }
@@ -156,6 +163,17 @@ impl Operator for Bubble {
     }
 
     fn run(&self, ctx: &Context<'_>, state: &mut QueryState) -> Result<String, AssemblyError> {
+        // Every gate reads the state's budget: widen it for this pass only.
+        let request_budget = state.budget;
+        state.budget = (request_budget as f64 * f64::from(self.params.budget_factor)) as usize;
+        let note = self.select(ctx, state);
+        state.budget = request_budget;
+        Ok(note)
+    }
+}
+
+impl Bubble {
+    fn select(&self, ctx: &Context<'_>, state: &mut QueryState) -> String {
         state.reset_decisions();
         let features = Features::new(ctx, state);
         score_static(&self.params, ctx, state, &features);
@@ -168,13 +186,14 @@ impl Operator for Bubble {
             BubbleMode::TopK => modes::top_k(ctx, state),
             BubbleMode::Mmr => modes::mmr(self.params.lambda, ctx, state, &features),
         }
-        Ok(format!(
-            "{:?} mode: {} of {} candidates selected, {} section(s), slack pool {} tokens left",
+        format!(
+            "{:?} mode: {} of {} candidates selected for {} tokens, {} section(s), slack pool {} tokens left",
             self.params.mode,
             state.selected.len(),
             state.candidates.len(),
+            state.budget,
             gates.sections_used(),
             gates.slack
-        ))
+        )
     }
 }

@@ -1,0 +1,73 @@
+//! The units a `compress` works on: every unit of the input spans, in
+//! source order, with its stored vector and its group.
+
+use super::GroupLevel;
+use crate::candidate::Candidate;
+use bubble_compress::UnitSet;
+use bubble_index::Index;
+
+/// The input of one compression, and the way back from unit positions to
+/// spans.
+pub(super) struct Input {
+    pub units: UnitSet,
+    /// Per unit: its ord, and the candidate (index into the state) it belongs to.
+    pub unit_ords: Vec<u32>,
+    pub owner: Vec<usize>,
+    /// Per group: its label for the trace.
+    pub group_labels: Vec<String>,
+}
+
+/// Collects the units of candidates `spans`. A unit without a stored vector
+/// (none, in an index built with unit vectors) takes its block's vector;
+/// `None` when the index has no unit vectors at all.
+pub(super) fn collect(
+    index: &Index,
+    candidates: &[Candidate],
+    spans: &[usize],
+    level: GroupLevel,
+) -> Option<Input> {
+    let store = index.store();
+    let stored = index.unit_vectors()?;
+    let blocks = index.vectors();
+    let mut order: Vec<usize> = spans.to_vec();
+    // Source order: document, then position in it.
+    order.sort_by_key(|&i| candidates[i].ord);
+    order.dedup();
+    let mut input = Input {
+        units: UnitSet::new(stored.dim()),
+        unit_ords: Vec::new(),
+        owner: Vec::new(),
+        group_labels: Vec::new(),
+    };
+    let mut group_of_label: std::collections::HashMap<String, u32> = Default::default();
+    let mut v: Vec<f32> = Vec::with_capacity(stored.dim());
+    for i in order {
+        let c = &candidates[i];
+        let label = match level {
+            GroupLevel::Span => c.span_id.clone(),
+            GroupLevel::Section => c.section_key(),
+        };
+        let next = group_of_label.len() as u32;
+        let group = *group_of_label.entry(label.clone()).or_insert(next);
+        if group == next {
+            input.group_labels.push(label);
+        }
+        for u in store.units_of(c.ord) {
+            v.clear();
+            let found = stored.extend_f32(u, &mut v)
+                || blocks.and_then(|b| b.vector(c.ord)).is_some_and(|b| {
+                    v.extend_from_slice(b);
+                    true
+                });
+            if !found || v.len() != stored.dim() {
+                continue;
+            }
+            let tokens = store.span(u).map_or(0, |s| s.tokens);
+            if input.units.push(&v, tokens, group).is_ok() {
+                input.unit_ords.push(u);
+                input.owner.push(i);
+            }
+        }
+    }
+    Some(input)
+}

@@ -1,0 +1,317 @@
+//! What unit vectors cost and how good they are, on SciFact.
+//!
+//! Cost: the corpus is indexed twice into fresh folders in one run, without
+//! and with unit vectors, and the two build times are compared as a ratio.
+//! Quality: for every test claim with sentence rationales, the sentences of
+//! each evidence abstract are ranked by cosine to the claim, and recall@k is
+//! the share of evidence sentences among the top k of their abstract. The
+//! ranking is measured three ways: the stored unit vectors (pooled from the
+//! abstract's own forward pass, half precision), the same pooled in full
+//! precision, and every sentence embedded on its own (the second encoder
+//! pass that pooling avoids).
+
+use crate::metrics::mean;
+use crate::scifact::SciFact;
+use crate::EvalError;
+use bubble_index::{build, dot, BuildOptions, Embedder, Index, Progress, UnitText};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Where and how to run.
+#[derive(Debug, Clone)]
+pub struct UnitEvalOptions {
+    /// Folder for the corpus and the two indexes (rebuilt on every run).
+    pub work_dir: PathBuf,
+    /// Skip the two timed builds and reuse the index with unit vectors.
+    pub reuse: bool,
+}
+
+/// Recall of evidence sentences inside their abstract, one way of ranking.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RankingRow {
+    /// How sentences were ranked.
+    pub method: String,
+    /// Evidence sentences ranked first in their abstract.
+    pub recall_at_1: f64,
+    /// Evidence sentences among the top 3.
+    pub recall_at_3: f64,
+}
+
+/// The result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnitEval {
+    /// Seconds to index without unit vectors (0 when reused).
+    pub plain_seconds: f64,
+    /// Seconds to index with unit vectors (0 when reused).
+    pub units_seconds: f64,
+    /// `units_seconds / plain_seconds`.
+    pub ratio: f64,
+    /// Unit vectors stored.
+    pub unit_vectors: usize,
+    /// Blocks embedded.
+    pub blocks: usize,
+    /// (claim, evidence sentence) pairs scored.
+    pub evidence: usize,
+    /// Mean sentences per evidence abstract (recall@3 by chance is 3 / this).
+    pub sentences_per_abstract: f64,
+    /// One row per ranking.
+    pub rows: Vec<RankingRow>,
+}
+
+impl UnitEval {
+    /// A Markdown table.
+    pub fn to_table(&self) -> String {
+        let mut s = String::new();
+        if self.plain_seconds > 0.0 {
+            s += &format!(
+                "indexing SciFact: {:.1} s without unit vectors, {:.1} s with ({} unit vectors for {} blocks): {:.3}x\n\n",
+                self.plain_seconds, self.units_seconds, self.unit_vectors, self.blocks, self.ratio
+            );
+        }
+        s += &format!(
+            "{} evidence sentences, {:.1} sentences per abstract\n\n| sentence vectors | recall@1 | recall@3 |\n|---|---|---|\n",
+            self.evidence, self.sentences_per_abstract
+        );
+        for r in &self.rows {
+            s += &format!(
+                "| {} | {:.3} | {:.3} |\n",
+                r.method, r.recall_at_1, r.recall_at_3
+            );
+        }
+        s
+    }
+}
+
+/// Runs the unit-vector benchmark.
+pub fn run_units(
+    data: &SciFact,
+    opts: &UnitEvalOptions,
+    embedder: &Embedder,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<UnitEval, EvalError> {
+    let corpus = opts.work_dir.join("corpus.jsonl");
+    data.write_jsonl(&corpus)?;
+    let units_dir = opts.work_dir.join("with-units");
+    let (mut plain_seconds, mut units_seconds) = (0.0, 0.0);
+    if !opts.reuse || !units_dir.exists() {
+        let plain_dir = opts.work_dir.join("without-units");
+        for (dir, no_units, seconds) in [
+            (&plain_dir, true, &mut plain_seconds),
+            (&units_dir, false, &mut units_seconds),
+        ] {
+            if dir.exists() {
+                std::fs::remove_dir_all(dir).map_err(|source| EvalError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+            }
+            let build_opts = BuildOptions {
+                no_unit_vectors: no_units,
+                ..BuildOptions::default()
+            };
+            let t = Instant::now();
+            build(
+                dir,
+                std::slice::from_ref(&corpus),
+                &build_opts,
+                Some(embedder),
+                progress,
+            )?;
+            *seconds = t.elapsed().as_secs_f64();
+        }
+    }
+    let index = Index::open(&units_dir)?;
+    let evidence = evidence_abstracts(data, &index);
+    let mut ranked: [(Vec<f64>, Vec<f64>); 3] = Default::default();
+    let mut sizes = Vec::new();
+    let claims: HashMap<&str, &str> = data
+        .queries
+        .iter()
+        .map(|q| (q.id.as_str(), q.text.as_str()))
+        .collect();
+    for e in &evidence {
+        let Some(claim) = claims.get(e.claim.as_str()) else {
+            continue;
+        };
+        let q = embedder.embed_query(claim)?;
+        let [stored, full, alone] = sentence_vectors(&index, embedder, e)?;
+        sizes.push(e.sentences.len() as f64);
+        for (k, vectors) in [stored, full, alone].iter().enumerate() {
+            let scores: Vec<f32> = vectors.iter().map(|v| dot(&q, v)).collect();
+            for &gold in &e.gold {
+                let better = scores.iter().filter(|&&s| s > scores[gold]).count();
+                ranked[k].0.push(f64::from(u8::from(better < 1)));
+                ranked[k].1.push(f64::from(u8::from(better < 3)));
+            }
+        }
+    }
+    let names = [
+        "pooled from the abstract's pass (stored, f16)",
+        "pooled from the abstract's pass (f32)",
+        "each sentence embedded alone",
+    ];
+    let rows = names
+        .iter()
+        .zip(&ranked)
+        .map(|(n, (r1, r3))| RankingRow {
+            method: n.to_string(),
+            recall_at_1: mean(r1),
+            recall_at_3: mean(r3),
+        })
+        .collect();
+    let counts = &index.manifest().counts;
+    Ok(UnitEval {
+        plain_seconds,
+        units_seconds,
+        ratio: if plain_seconds > 0.0 {
+            units_seconds / plain_seconds
+        } else {
+            0.0
+        },
+        unit_vectors: counts.unit_vectors,
+        blocks: counts.vectors,
+        evidence: ranked[0].1.len(),
+        sentences_per_abstract: mean(&sizes),
+        rows,
+    })
+}
+
+/// One evidence abstract of one claim, as indexed.
+struct Evidence {
+    claim: String,
+    /// The abstract's block.
+    block: u32,
+    /// The dataset's sentences with their byte ranges in the block text.
+    sentences: Vec<Range<usize>>,
+    /// Indexes of the evidence sentences.
+    gold: Vec<usize>,
+}
+
+/// Every (claim, abstract) rationale whose abstract is one indexed block.
+fn evidence_abstracts(data: &SciFact, index: &Index) -> Vec<Evidence> {
+    let store = index.store();
+    let mut block_of: HashMap<&str, u32> = HashMap::new();
+    for d in store.docs() {
+        let blocks: Vec<u32> = d
+            .spans
+            .clone()
+            .filter(|&o| store.span(o).is_some_and(|s| s.kind.is_retrievable()))
+            .collect();
+        if let (Some(record), [b]) = (d.metadata.get("record"), blocks.as_slice()) {
+            block_of.insert(record.as_str(), *b);
+        }
+    }
+    let docs: HashMap<&str, &crate::scifact::CorpusDoc> = data
+        .corpus
+        .docs
+        .iter()
+        .map(|d| (d.id.as_str(), d))
+        .collect();
+    let mut out = Vec::new();
+    for (claim, rationales) in &data.rationales.0 {
+        for (doc_id, gold) in rationales {
+            let (Some(&block), Some(doc)) =
+                (block_of.get(doc_id.as_str()), docs.get(doc_id.as_str()))
+            else {
+                continue;
+            };
+            let Some(text) = store.span(block).map(|s| s.text.as_str()) else {
+                continue;
+            };
+            let mut pos = 0;
+            let mut sentences = Vec::new();
+            for s in &doc.sentences {
+                let s = s.trim();
+                let start = text
+                    .get(pos..)
+                    .and_then(|t| t.find(s))
+                    .map_or(pos, |i| i + pos);
+                sentences.push(start..start + s.len());
+                pos = start + s.len();
+            }
+            out.push(Evidence {
+                claim: claim.clone(),
+                block,
+                sentences,
+                gold: gold.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Each dataset sentence's vector three ways: the best stored unit vector
+/// overlapping it, the same pooled afresh in f32, and the sentence alone
+/// (with its title, the context every indexed text is embedded with).
+fn sentence_vectors(
+    index: &Index,
+    embedder: &Embedder,
+    e: &Evidence,
+) -> Result<[Vec<Vec<f32>>; 3], EvalError> {
+    let store = index.store();
+    let units_store = index.unit_vectors();
+    let block = store.span(e.block).map_or("", |s| s.text.as_str());
+    let title = store.doc_of(e.block).map_or("", |d| d.title.as_str());
+    let unit_ords = store.units_of(e.block);
+    let mut pos = 0;
+    let mut unit_ranges = Vec::new();
+    for &u in &unit_ords {
+        let t = store.span(u).map_or("", |s| s.text.as_str());
+        let start = if u == e.block {
+            0
+        } else {
+            block
+                .get(pos..)
+                .and_then(|b| b.find(t))
+                .map_or(pos, |i| i + pos)
+        };
+        unit_ranges.push(start..start + t.len());
+        pos = start + t.len();
+    }
+    let mut stored: Vec<Vec<f32>> = Vec::new();
+    for &u in &unit_ords {
+        let mut v = Vec::new();
+        if let Some(us) = units_store {
+            us.extend_f32(u, &mut v);
+        }
+        stored.push(v);
+    }
+    let fresh = embedder
+        .embed_units(&[UnitText {
+            context: title.to_string(),
+            text: block.to_string(),
+            units: unit_ranges.clone(),
+        }])?
+        .pop()
+        .map(|x| x.units)
+        .unwrap_or_default();
+    // A sentence takes the unit overlapping it most (a clause of a long
+    // sentence, or the unit that holds a sentence the splitter did not cut).
+    let pick = |vectors: &[Vec<f32>], s: &Range<usize>| -> Vec<f32> {
+        let best = unit_ranges
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, r)| (overlap(r, s), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i);
+        best.and_then(|i| vectors.get(i).cloned())
+            .unwrap_or_default()
+    };
+    let alone_texts: Vec<String> = e
+        .sentences
+        .iter()
+        .map(|s| format!("{title}: {}", block.get(s.clone()).unwrap_or("")))
+        .collect();
+    let alone = embedder.embed(&alone_texts)?;
+    Ok([
+        e.sentences.iter().map(|s| pick(&stored, s)).collect(),
+        e.sentences.iter().map(|s| pick(&fresh, s)).collect(),
+        alone,
+    ])
+}
+
+fn overlap(a: &Range<usize>, b: &Range<usize>) -> usize {
+    a.end.min(b.end).saturating_sub(a.start.max(b.start))
+}

@@ -1,0 +1,113 @@
+//! `bubble eval …`: each evaluation's flags into its runner, and its result
+//! printed as a table or JSON.
+
+use crate::cli::{
+    Dataset, EvalAblationArgs, EvalBubbleArgs, EvalCommand, EvalRetrievalArgs, EvalUnitsArgs,
+};
+use crate::commands::load_embedder_noisily;
+use crate::progress::BuildBar;
+use anyhow::{Context, Result};
+use bubble_retrieval::{Fusion, Mode};
+use std::process::ExitCode;
+
+pub fn run(what: EvalCommand) -> Result<ExitCode> {
+    match what {
+        EvalCommand::Retrieval(args) => eval_retrieval(args),
+        EvalCommand::Bubble(args) => eval_bubble(args),
+        EvalCommand::Ablation(args) => eval_ablation(args),
+        EvalCommand::Units(args) => eval_units(args),
+    }
+}
+
+fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {
+    let Dataset::Scifact = args.dataset;
+    let data = bubble_eval::scifact::load(&args.data)
+        .with_context(|| format!("loading SciFact from {}", args.data.display()))?;
+    let embedder = load_embedder_noisily(&args.model)?;
+    let opts = bubble_eval::retrieval::RetrievalEvalOptions {
+        work_dir: args.work.join("scifact"),
+        modes: vec![Mode::Bm25, Mode::Dense, Mode::Hybrid],
+        fusions: vec![
+            Fusion::Rrf { k: 60.0 },
+            Fusion::Weighted {
+                dense_weight: args.dense_weight,
+            },
+        ],
+        depth: 100,
+        ef: 128,
+    };
+    let mut bar = BuildBar::new();
+    let result = bubble_eval::retrieval::run_scifact(&data, &opts, embedder.as_ref(), &mut |p| {
+        bar.update(p)
+    })?;
+    bar.finish();
+    print_result(args.json, &result, || result.to_table())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an evaluation's result: JSON, or its table.
+fn print_result(
+    json: bool,
+    value: &impl serde::Serialize,
+    table: impl FnOnce() -> String,
+) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", table());
+    }
+    Ok(())
+}
+
+fn eval_bubble(args: EvalBubbleArgs) -> Result<ExitCode> {
+    let crate::cli::BubbleDataset::Hotpotqa = args.dataset;
+    let data = bubble_eval::hotpotqa::load(&args.data).with_context(|| {
+        format!(
+            "loading HotpotQA from {} (run scripts/fetch-eval-data)",
+            args.data.display()
+        )
+    })?;
+    let embedder = load_embedder_noisily(&args.model)?;
+    let opts = bubble_eval::bubble::BubbleEvalOptions {
+        work_dir: args.work.join("hotpotqa"),
+        questions: args.questions,
+        budgets: args.budgets,
+        depth: args.depth,
+    };
+    let mut bar = BuildBar::new();
+    let result =
+        bubble_eval::bubble::run_hotpotqa(&data, &opts, embedder.as_ref(), &mut |p| bar.update(p))?;
+    bar.finish();
+    print_result(args.json, &result, || result.to_table())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_ablation(args: EvalAblationArgs) -> Result<ExitCode> {
+    let embedder = load_embedder_noisily(&args.model)?;
+    let opts = bubble_eval::ablation::AblationOptions {
+        corpus: args.corpus,
+        queries: args.queries,
+        budget: args.budget,
+        work_dir: args.work.join("ablation"),
+    };
+    let result = bubble_eval::ablation::run(&opts, embedder.as_ref())?;
+    // `--json` prints the rows, as it always has.
+    print_result(args.json, &result.rows, || result.to_table())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_units(args: EvalUnitsArgs) -> Result<ExitCode> {
+    let data = bubble_eval::scifact::load(&args.data)
+        .with_context(|| format!("loading SciFact from {}", args.data.display()))?;
+    let embedder = load_embedder_noisily(&args.model)?
+        .context("eval units measures unit vectors: it needs the embedding model")?;
+    let opts = bubble_eval::units::UnitEvalOptions {
+        work_dir: args.work.join("units"),
+        reuse: args.reuse,
+    };
+    let mut bar = BuildBar::new();
+    let result = bubble_eval::units::run_units(&data, &opts, &embedder, &mut |p| bar.update(p))?;
+    bar.finish();
+    print_result(args.json, &result, || result.to_table())?;
+    Ok(ExitCode::SUCCESS)
+}
