@@ -45,6 +45,16 @@ pub struct ModelArgs {
     /// Threads for the embedding model.
     #[arg(long, global = true, default_value_t = 2)]
     pub threads: usize,
+    /// Where the embedding model runs (cuda: a build with --features cuda,
+    /// after scripts/setup --gpu).
+    #[arg(long, global = true, value_enum, default_value = "cpu")]
+    pub device: DeviceArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DeviceArg {
+    Cpu,
+    Cuda,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +188,43 @@ pub enum EvalCommand {
     Ablation(EvalAblationArgs),
     /// Unit vectors on SciFact: index time with and without, and evidence-sentence recall.
     Units(EvalUnitsArgs),
+    /// Compression methods under one hard budget (SQuAD, HotpotQA, SciFact).
+    Compress(EvalCompressArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CompressDataset {
+    Squad,
+    Hotpotqa,
+    Scifact,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalCompressArgs {
+    /// The dataset.
+    #[arg(long, value_enum)]
+    pub dataset: CompressDataset,
+    /// The dataset file (default: .bubble/data/squad.json, .bubble/data/hotpotqa.json,
+    /// ../shared/data/scifact/scifact.zip).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Keep rates, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0.5,0.25,0.125")]
+    pub rates: Vec<f32>,
+    /// Questions (claims) evaluated, at most (default: 2000 for SQuAD, 1000 for HotpotQA, all for SciFact).
+    #[arg(long)]
+    pub questions: Option<usize>,
+    /// Extra compress parameters for the MIG runs, as JSON members (e.g. '"temperature": 0.2').
+    #[arg(long, default_value = "")]
+    pub mig_params: String,
+    /// Work folder for corpora and indexes (reused).
+    #[arg(long, default_value = ".bubble/eval")]
+    pub work: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Args)]

@@ -36,7 +36,13 @@ fn load_embedder(args: &ModelArgs) -> Result<(Option<Embedder>, Option<String>)>
     let required = std::env::var("BUBBLE_REQUIRE_MODELS").is_ok_and(|v| v == "1");
     let found = find_models_dir(args.models.as_deref());
     let result = match &found {
-        Some(dir) => Embedder::load(dir, args.threads).map_err(|e| e.to_string()),
+        Some(dir) => {
+            let device = match args.device {
+                crate::cli::DeviceArg::Cpu => bubble_index::Device::Cpu,
+                crate::cli::DeviceArg::Cuda => bubble_index::Device::Cuda,
+            };
+            Embedder::load_on(dir, args.threads, device).map_err(|e| e.to_string())
+        }
         None => Err("no models folder found (run scripts/setup, or pass --models DIR)".to_string()),
     };
     match result {

@@ -2,7 +2,8 @@
 //! printed as a table or JSON.
 
 use crate::cli::{
-    Dataset, EvalAblationArgs, EvalBubbleArgs, EvalCommand, EvalRetrievalArgs, EvalUnitsArgs,
+    CompressDataset, Dataset, EvalAblationArgs, EvalBubbleArgs, EvalCommand, EvalCompressArgs,
+    EvalRetrievalArgs, EvalUnitsArgs,
 };
 use crate::commands::load_embedder_noisily;
 use crate::progress::BuildBar;
@@ -16,6 +17,7 @@ pub fn run(what: EvalCommand) -> Result<ExitCode> {
         EvalCommand::Bubble(args) => eval_bubble(args),
         EvalCommand::Ablation(args) => eval_ablation(args),
         EvalCommand::Units(args) => eval_units(args),
+        EvalCommand::Compress(args) => eval_compress(args),
     }
 }
 
@@ -107,6 +109,37 @@ fn eval_units(args: EvalUnitsArgs) -> Result<ExitCode> {
     };
     let mut bar = BuildBar::new();
     let result = bubble_eval::units::run_units(&data, &opts, &embedder, &mut |p| bar.update(p))?;
+    bar.finish();
+    print_result(args.json, &result, || result.to_table())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_compress(args: EvalCompressArgs) -> Result<ExitCode> {
+    use bubble_eval::compress::Dataset as D;
+    let (dataset, data, questions) = match args.dataset {
+        CompressDataset::Squad => (D::Squad, ".bubble/data/squad.json", 2000),
+        CompressDataset::Hotpotqa => (D::Hotpotqa, ".bubble/data/hotpotqa.json", 1000),
+        CompressDataset::Scifact => (D::Scifact, "../shared/data/scifact/scifact.zip", usize::MAX),
+    };
+    let data = args.data.unwrap_or_else(|| data.into());
+    if !data.exists() {
+        anyhow::bail!(
+            "no dataset at {} (scripts/fetch-eval-data fetches SQuAD and HotpotQA; or pass --data)",
+            data.display()
+        );
+    }
+    let embedder = load_embedder_noisily(&args.model)?
+        .context("eval compress works on unit vectors: it needs the embedding model")?;
+    let opts = bubble_eval::compress::CompressEvalOptions {
+        work_dir: args.work,
+        dataset,
+        data,
+        rates: args.rates,
+        questions: args.questions.unwrap_or(questions),
+        mig_params: args.mig_params,
+    };
+    let mut bar = BuildBar::new();
+    let result = bubble_eval::compress::run(&opts, &embedder, &mut |p| bar.update(p))?;
     bar.finish();
     print_result(args.json, &result, || result.to_table())?;
     Ok(ExitCode::SUCCESS)

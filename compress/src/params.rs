@@ -52,6 +52,19 @@ pub struct Params {
     /// Softmax temperature of the coarse allocation: low puts the target
     /// on the best groups, high spreads it evenly.
     pub temperature: f32,
+    /// Added to the relevance of each block's first unit, which names the
+    /// block's subject: a later sentence shown without it often cannot be
+    /// read ("He was born in…").
+    pub lead_weight: f32,
+    /// Every group keeps its representative (best unit) first, while the
+    /// target holds them: for input chosen span by span (a bubble), which
+    /// compression should trim, not overturn.
+    pub every_group: bool,
+    /// Where redundancy starts, as a share of the way from the input's
+    /// background similarity (the mean cosine of two of its units) to
+    /// identity: 0 counts every similarity above the background, 0.75 only
+    /// near repeats.
+    pub redundancy_floor: f32,
     /// Cosine at or above which a unit folds into a kept one; `None`: no merging.
     pub merge_threshold: Option<f32>,
     /// Seed of [`Method::Random`].
@@ -65,7 +78,10 @@ impl Default for Params {
             target: Target::Rate(0.5),
             alpha: 1.0,
             beta: 1.0,
-            temperature: 0.1,
+            temperature: 0.05,
+            lead_weight: 0.0,
+            every_group: false,
+            redundancy_floor: 0.75,
             merge_threshold: Some(0.9),
             seed: 0,
         }
@@ -94,6 +110,12 @@ impl Params {
         }
         if !(self.temperature.is_finite() && self.temperature > 0.0) {
             return bad("temperature", "must be a finite number > 0");
+        }
+        if !(self.lead_weight.is_finite() && self.lead_weight >= 0.0) {
+            return bad("lead_weight", "must be a finite number ≥ 0");
+        }
+        if !(0.0..1.0).contains(&self.redundancy_floor) {
+            return bad("redundancy_floor", "must be in [0, 1)");
         }
         if let Some(t) = self.merge_threshold {
             if !(t > 0.0 && t <= 1.0) {

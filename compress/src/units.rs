@@ -8,6 +8,8 @@ pub struct UnitSet {
     vectors: Vec<f32>,
     tokens: Vec<u32>,
     groups: Vec<u32>,
+    blocks: Vec<u32>,
+    priors: Vec<f32>,
     group_count: usize,
 }
 
@@ -22,7 +24,16 @@ impl UnitSet {
 
     /// Appends a unit. Groups are numbered from 0 by the caller (a unit's
     /// span or section); numbers need not be contiguous but should be small.
-    pub fn push(&mut self, vector: &[f32], tokens: u32, group: u32) -> Result<(), CompressError> {
+    /// `block` names the text whose forward pass the vector was pooled
+    /// from (its paragraph, list or row): units of one block share its
+    /// context, which redundancy and merging take into account.
+    pub fn push(
+        &mut self,
+        vector: &[f32],
+        tokens: u32,
+        group: u32,
+        block: u32,
+    ) -> Result<(), CompressError> {
         if vector.len() != self.dim {
             return Err(CompressError::Dimension {
                 expected: self.dim,
@@ -32,6 +43,8 @@ impl UnitSet {
         self.vectors.extend_from_slice(vector);
         self.tokens.push(tokens);
         self.groups.push(group);
+        self.blocks.push(block);
+        self.priors.push(0.0);
         self.group_count = self.group_count.max(group as usize + 1);
         Ok(())
     }
@@ -74,6 +87,25 @@ impl UnitSet {
     /// Group of every unit.
     pub fn groups(&self) -> &[u32] {
         &self.groups
+    }
+
+    /// Adds a caller's prior to unit `u`'s relevance (a lexical match, a
+    /// structural boost): MIG ranks by relevance plus prior. Ignored for a
+    /// unit that does not exist.
+    pub fn set_prior(&mut self, u: usize, prior: f32) {
+        if let Some(p) = self.priors.get_mut(u) {
+            *p = prior;
+        }
+    }
+
+    /// The caller's prior of every unit.
+    pub fn priors(&self) -> &[f32] {
+        &self.priors
+    }
+
+    /// Block of every unit.
+    pub fn blocks(&self) -> &[u32] {
+        &self.blocks
     }
 
     /// Tokens of all units.

@@ -81,6 +81,7 @@ fn a_compression_on_the_gpu_decides_as_on_the_cpu() {
             &v[u * dim..(u + 1) * dim],
             10 + (u % 20) as u32,
             (u / 12) as u32,
+            (u / 4) as u32,
         )
         .unwrap();
     }

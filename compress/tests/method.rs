@@ -23,10 +23,10 @@ fn a_repeat_is_merged_and_the_budget_goes_to_something_new() {
     let q = unit(&[1.0, 0.0, 0.0]);
     let mut set = UnitSet::new(3);
     let fact = unit(&[0.9, 0.4, 0.0]);
-    set.push(&fact, 10, 0).unwrap(); // the best unit
-    set.push(&fact, 10, 1).unwrap(); // the same fact elsewhere
-    set.push(&unit(&[0.7, 0.0, 0.7]), 10, 2).unwrap(); // a second facet
-    set.push(&unit(&[0.0, 1.0, 0.0]), 10, 2).unwrap(); // off topic
+    set.push(&fact, 10, 0, 0).unwrap(); // the best unit
+    set.push(&fact, 10, 1, 1).unwrap(); // the same fact elsewhere
+    set.push(&unit(&[0.7, 0.0, 0.7]), 10, 2, 2).unwrap(); // a second facet
+    set.push(&unit(&[0.0, 1.0, 0.0]), 10, 2, 2).unwrap(); // off topic
     for method in [Method::Mig, Method::MigFlat] {
         let c = compress(&set, &q, &params(method, Target::Tokens(20))).unwrap();
         // One copy is kept, the other folds into it.
@@ -67,9 +67,11 @@ fn the_coarse_stage_spends_where_the_information_is() {
     let mut set = UnitSet::new(dim);
     // Group 0 answers the query; group 1 barely; group 2 is off topic.
     for i in 0..5 {
-        set.push(&axis(&[(0, 0.8), (1 + i, 0.6)]), 10, 0).unwrap();
-        set.push(&axis(&[(0, 0.3), (6 + i, 0.9)]), 10, 1).unwrap();
-        set.push(&axis(&[(11 + i, 1.0)]), 10, 2).unwrap();
+        set.push(&axis(&[(0, 0.8), (1 + i, 0.6)]), 10, 0, 0)
+            .unwrap();
+        set.push(&axis(&[(0, 0.3), (6 + i, 0.9)]), 10, 1, 1)
+            .unwrap();
+        set.push(&axis(&[(11 + i, 1.0)]), 10, 2, 2).unwrap();
     }
     let c = compress(&set, &q, &params(Method::Mig, Target::Rate(0.2))).unwrap();
     assert_eq!(c.target, 30);
@@ -85,9 +87,9 @@ fn the_coarse_stage_spends_where_the_information_is() {
 #[test]
 fn bad_parameters_are_errors_naming_the_parameter() {
     let mut set = UnitSet::new(2);
-    set.push(&[1.0, 0.0], 5, 0).unwrap();
+    set.push(&[1.0, 0.0], 5, 0, 0).unwrap();
     assert!(matches!(
-        set.push(&[1.0], 5, 0),
+        set.push(&[1.0], 5, 0, 0),
         Err(CompressError::Dimension { .. })
     ));
     let q = [1.0, 0.0];
@@ -169,7 +171,7 @@ proptest! {
         let mut set = UnitSet::new(4);
         for (v, t, g) in &raw {
             if v.iter().any(|x| x.abs() > 1e-3) {
-                set.push(&unit(v), *t, *g).unwrap();
+                set.push(&unit(v), *t, *g, *g).unwrap();
             }
         }
         let q = if q.iter().any(|x| x.abs() > 1e-3) { unit(&q) } else { vec![1.0, 0.0, 0.0, 0.0] };
@@ -192,4 +194,63 @@ proptest! {
             prop_assert_eq!(&c, &compress(&set, &q, &p).unwrap());
         }
     }
+}
+
+#[test]
+fn a_paragraph_does_not_repeat_itself_and_related_is_not_redundant() {
+    let q = unit(&[1.0, 0.0, 0.0, 0.0]);
+    let mut set = UnitSet::new(4);
+    // Two near-identical units of one block, and a related (not repeated)
+    // unit of another block.
+    set.push(&unit(&[0.9, 0.3, 0.0, 0.0]), 10, 0, 0).unwrap();
+    set.push(&unit(&[0.9, 0.31, 0.0, 0.0]), 10, 0, 0).unwrap();
+    set.push(&unit(&[0.8, 0.0, 0.6, 0.0]), 10, 1, 1).unwrap();
+    let c = compress(&set, &q, &params(Method::MigFlat, Target::Tokens(30))).unwrap();
+    assert!(
+        c.units
+            .iter()
+            .all(|u| !matches!(u.fate, Fate::MergedInto(_))),
+        "units of one block never fold into each other: {:?}",
+        c.units
+    );
+    assert_eq!(c.kept(), vec![0, 1, 2]);
+    // Cosine 0.72 to what is kept is below the floor: no redundancy.
+    assert_eq!(c.units[2].red, 0.0);
+}
+
+#[test]
+fn every_group_keeps_its_best_unit_and_the_lead_prior_counts() {
+    let q = unit(&[1.0, 0.0, 0.0, 0.0]);
+    let mut set = UnitSet::new(4);
+    set.push(&unit(&[0.9, 0.4, 0.0, 0.0]), 10, 0, 0).unwrap();
+    set.push(&unit(&[0.9, 0.0, 0.4, 0.0]), 10, 0, 0).unwrap();
+    set.push(&unit(&[0.2, 0.0, 0.0, 1.0]), 10, 1, 1).unwrap(); // weak group
+    let p = |every_group| Params {
+        method: Method::Mig,
+        target: Target::Tokens(20),
+        every_group,
+        ..Params::default()
+    };
+    assert_eq!(compress(&set, &q, &p(false)).unwrap().kept(), vec![0, 1]);
+    let c = compress(&set, &q, &p(true)).unwrap();
+    assert!(c.kept().contains(&2), "the weak group keeps its best unit");
+    assert_eq!(c.groups.iter().map(|g| g.allotment).sum::<usize>(), 20);
+    // The lead prior ranks a block's first unit above a slightly closer one.
+    let mut two = UnitSet::new(4);
+    two.push(&unit(&[0.8, 0.6, 0.0, 0.0]), 10, 0, 0).unwrap();
+    two.push(&unit(&[0.85, 0.0, 0.5, 0.0]), 10, 0, 0).unwrap();
+    let lead = |w| Params {
+        method: Method::MigFlat,
+        target: Target::Tokens(10),
+        lead_weight: w,
+        ..Params::default()
+    };
+    assert_eq!(compress(&two, &q, &lead(0.0)).unwrap().kept(), vec![1]);
+    assert_eq!(compress(&two, &q, &lead(0.2)).unwrap().kept(), vec![0]);
+    two.set_prior(1, 0.5);
+    assert_eq!(
+        compress(&two, &q, &lead(0.2)).unwrap().kept(),
+        vec![1],
+        "a caller's prior counts too"
+    );
 }

@@ -6,6 +6,7 @@
 
 pub mod ablation;
 pub mod bubble;
+pub mod compress;
 pub mod error;
 pub mod hotpotqa;
 mod jsonl;

@@ -125,18 +125,8 @@ pub fn run_scifact(
     embedder: Option<&Embedder>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RetrievalEval, EvalError> {
-    let corpus = opts.work_dir.join("corpus.jsonl");
-    data.write_jsonl(&corpus)?;
-    let index_dir = opts.work_dir.join("index");
-    let report = build(
-        &index_dir,
-        std::slice::from_ref(&corpus),
-        &BuildOptions::default(),
-        embedder,
-        progress,
-    )?;
-    let indexing = indexing_stats(&opts.work_dir, &report)?;
-    let index = Index::open(&index_dir)?;
+    let (index, indexing) =
+        corpus_index(&opts.work_dir, |p| data.write_jsonl(p), embedder, progress)?;
     let retriever = Retriever::new(&index, embedder);
     let mut notices = Vec::new();
     if let Some(why) = retriever.dense_unavailable() {
@@ -218,11 +208,31 @@ fn run_mode(
     })
 }
 
-/// Stats of the build that made the index: this run's if it built, else the saved ones.
-pub(crate) fn indexing_stats(
+/// Writes a benchmark's corpus (`write` gets the path) into `work_dir` and
+/// indexes it there, reusing the index of an earlier run when the corpus is
+/// unchanged; the index and the figures of the build that made it.
+pub(crate) fn corpus_index(
     work_dir: &Path,
-    report: &BuildReport,
-) -> Result<IndexingStats, EvalError> {
+    write: impl FnOnce(&Path) -> Result<(), EvalError>,
+    embedder: Option<&Embedder>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Index, IndexingStats), EvalError> {
+    let corpus = work_dir.join("corpus.jsonl");
+    write(&corpus)?;
+    let index_dir = work_dir.join("index");
+    let report = build(
+        &index_dir,
+        std::slice::from_ref(&corpus),
+        &BuildOptions::default(),
+        embedder,
+        progress,
+    )?;
+    let indexing = indexing_stats(work_dir, &report)?;
+    Ok((Index::open(&index_dir)?, indexing))
+}
+
+/// Stats of the build that made the index: this run's if it built, else the saved ones.
+fn indexing_stats(work_dir: &Path, report: &BuildReport) -> Result<IndexingStats, EvalError> {
     let path = work_dir.join(REPORT_FILE);
     if !report.committed {
         if let Ok(bytes) = std::fs::read(&path) {

@@ -197,11 +197,12 @@ impl Squad {
             .collect()
     }
 
-    /// The paragraphs that make up `q`'s context: its gold paragraph and the
-    /// 4 that follow it in its article, wrapping round to the article's start
-    /// (all of them when the article has fewer than 5), as `(article,
-    /// paragraph)` pairs sorted by paragraph index. Empty when `q` points
-    /// outside this set.
+    /// The paragraphs that make up `q`'s context: its gold paragraph and 4
+    /// others of its article drawn from the question id (all of them when
+    /// the article has fewer than 5), as `(article, paragraph)` pairs in
+    /// article order. Drawn, not the next four: with the next four the gold
+    /// paragraph would come first most of the time, and "the first units"
+    /// would find the answer for free. Empty when `q` points outside this set.
     pub fn context_of(&self, q: &SquadQuestion) -> Vec<(usize, usize)> {
         let n = self
             .articles
@@ -210,8 +211,13 @@ impl Squad {
         if q.paragraph >= n {
             return Vec::new();
         }
-        let mut out: Vec<(usize, usize)> = (0..n.min(5))
-            .map(|k| (q.article, (q.paragraph + k) % n))
+        let mut others: Vec<usize> = (0..n).filter(|&p| p != q.paragraph).collect();
+        others.sort_by_key(|p| crate::near_duplicates::fnv1a(format!("{}/{p}", q.id).as_bytes()));
+        let mut out: Vec<(usize, usize)> = others
+            .into_iter()
+            .take(4)
+            .chain([q.paragraph])
+            .map(|p| (q.article, p))
             .collect();
         out.sort_unstable();
         out
@@ -220,9 +226,10 @@ impl Squad {
     /// Writes Bubble JSONL to `path`: per paragraph, in file order, the record
     /// `{"id": "<article>-<paragraph>", "title": article title, "text":
     /// context}` and, when `with_duplicates`, right after it the record
-    /// `"<article>-<paragraph>-dup"` whose text is each sentence of the
-    /// context followed by its near duplicate ([`duplicated_sentences`]),
-    /// one a line, with no blank line.
+    /// `"<article>-<paragraph>-dup"` whose text is the near duplicate of
+    /// each sentence of the context ([`duplicated_sentences`]), one a line,
+    /// with no blank line: the same paragraph copy-edited in another
+    /// document, which is where duplicates live in real documentation.
     pub fn write_jsonl(&self, path: &Path, with_duplicates: bool) -> Result<(), EvalError> {
         let mut rows: Vec<(String, &str, String)> = Vec::new();
         for (a, article) in self.articles.iter().enumerate() {
@@ -231,7 +238,7 @@ impl Squad {
                 if with_duplicates {
                     let lines: Vec<String> = duplicated_sentences(context)
                         .into_iter()
-                        .flat_map(|(s, d)| [s, d])
+                        .map(|(_, d)| d)
                         .collect();
                     rows.push((format!("{a}-{p}-dup"), &article.title, lines.join("\n")));
                 }
@@ -341,10 +348,14 @@ mod tests {
     }
 
     #[test]
-    fn context_is_gold_and_next_four_wrapping() {
+    fn context_is_gold_and_four_drawn_others() {
         let s = small();
         let q5 = s.questions[4].clone();
-        assert_eq!(s.context_of(&q5), [(1, 0), (1, 1), (1, 2), (1, 4), (1, 5)]);
+        let c = s.context_of(&q5);
+        assert_eq!(c.len(), 5);
+        assert!(c.contains(&(1, q5.paragraph)) && c.iter().all(|&(a, _)| a == 1));
+        assert!(c.windows(2).all(|w| w[0] < w[1]), "article order: {c:?}");
+        assert_eq!(c, s.context_of(&q5), "the same draw every time");
         let q1 = s.questions[0].clone();
         assert_eq!(s.context_of(&q1), [(0, 0), (0, 1), (0, 2)]);
         let lost = SquadQuestion {
@@ -390,7 +401,7 @@ mod tests {
         assert_eq!(pairs[0].0, "P4 is a very large paragraph, in fact.");
         assert_eq!(pairs[1].0, "It has two sentences.");
         let lines: Vec<&str> = with[15]["text"].as_str().unwrap().split('\n').collect();
-        assert_eq!(lines, [&pairs[0].0, &pairs[0].1, &pairs[1].0, &pairs[1].1]);
+        assert_eq!(lines, [&pairs[0].1, &pairs[1].1]);
         for r in &with {
             let text = r["text"].as_str().unwrap();
             assert!(text.split('\n').all(|l| !l.trim().is_empty()), "{text:?}");

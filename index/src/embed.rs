@@ -25,6 +25,19 @@ use std::sync::Mutex;
 pub const MODEL_DIR: &str = "all-MiniLM-L6-v2";
 /// The ONNX Runtime library inside the models directory.
 pub const ORT_LIB: &str = "onnxruntime/libonnxruntime.so";
+/// ONNX Runtime with its CUDA provider, fetched by `scripts/setup --gpu`.
+pub const ORT_GPU_LIB: &str = "gpu/onnxruntime/libonnxruntime.so";
+
+/// Where the encoder runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// ONNX Runtime on the CPU.
+    #[default]
+    Cpu,
+    /// ONNX Runtime's CUDA provider (a build with the `cuda` feature, and the
+    /// GPU build of ONNX Runtime from `scripts/setup --gpu`).
+    Cuda,
+}
 /// MiniLM was trained on 256-token inputs; longer ones only cost time.
 const MAX_LENGTH: usize = 256;
 const BATCH: usize = 64;
@@ -70,7 +83,20 @@ impl std::fmt::Debug for Embedder {
 impl Embedder {
     /// Loads the model from `models_dir`, with at most `threads` ONNX Runtime threads.
     pub fn load(models_dir: &Path, threads: usize) -> Result<Embedder, IndexError> {
-        let lib = models_dir.join(ORT_LIB);
+        Embedder::load_on(models_dir, threads, Device::Cpu)
+    }
+
+    /// Loads the model to run on `device`. The model id does not depend on
+    /// the device: vectors from either agree to rounding.
+    pub fn load_on(
+        models_dir: &Path,
+        threads: usize,
+        device: Device,
+    ) -> Result<Embedder, IndexError> {
+        let lib = models_dir.join(match device {
+            Device::Cpu => ORT_LIB,
+            Device::Cuda => ORT_GPU_LIB,
+        });
         let model_dir = models_dir.join(MODEL_DIR);
         if !lib.is_file() || !model_dir.join("model.onnx").is_file() {
             return Err(IndexError::Model(format!(
@@ -92,9 +118,12 @@ impl Embedder {
             tokenizer_config_file: read("tokenizer_config.json")?,
         };
         let model = UserDefinedEmbeddingModel::new(onnx, files).with_pooling(Pooling::Mean);
-        let opts = InitOptionsUserDefined::new()
-            .with_max_length(MAX_LENGTH)
-            .with_intra_threads(threads.max(1));
+        let opts = with_device(
+            InitOptionsUserDefined::new()
+                .with_max_length(MAX_LENGTH)
+                .with_intra_threads(threads.max(1)),
+            device,
+        )?;
         let mut model = TextEmbedding::try_new_from_user_defined(model, opts)
             .map_err(|e| IndexError::Model(e.to_string()))?;
         let probe = model
@@ -213,6 +242,34 @@ impl Embedder {
         self.embed(&[query.to_string()])?
             .pop()
             .ok_or_else(|| IndexError::Model("no vector returned".into()))
+    }
+}
+
+/// Asks for the CUDA provider (an error if it cannot load, rather than a
+/// silent fall-back to the CPU).
+#[cfg(feature = "cuda")]
+fn with_device(
+    opts: InitOptionsUserDefined,
+    device: Device,
+) -> Result<InitOptionsUserDefined, IndexError> {
+    Ok(match device {
+        Device::Cpu => opts,
+        Device::Cuda => {
+            opts.with_execution_providers(vec![ort::ep::CUDA::default().build().error_on_failure()])
+        }
+    })
+}
+
+#[cfg(not(feature = "cuda"))]
+fn with_device(
+    opts: InitOptionsUserDefined,
+    device: Device,
+) -> Result<InitOptionsUserDefined, IndexError> {
+    match device {
+        Device::Cpu => Ok(opts),
+        Device::Cuda => Err(IndexError::Model(
+            "this build has no GPU support: build with --features cuda".into(),
+        )),
     }
 }
 

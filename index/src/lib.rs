@@ -29,7 +29,7 @@ mod walk;
 
 pub use bubble_ingest;
 pub use builder::{build, embedding_text, BuildOptions, BuildReport, Progress};
-pub use embed::{find_models_dir, Embedded, Embedder, UnitText};
+pub use embed::{find_models_dir, Device, Embedded, Embedder, UnitText};
 pub use error::IndexError;
 pub use filter::Allowed;
 pub use half;

@@ -67,10 +67,16 @@ impl Operator for Units {
         for c in std::mem::take(&mut state.candidates) {
             let splittable = matches!(c.kind, SpanKind::Paragraph | SpanKind::List)
                 && c.tokens >= self.params.min_tokens;
+            // A block's units are its sentences (or the block itself).
             let children = if splittable {
-                sentence_children(store, c.ord)
+                store.units_of(c.ord)
             } else {
                 Vec::new()
+            };
+            let children = if children == [c.ord] {
+                Vec::new()
+            } else {
+                children
             };
             if children.is_empty() {
                 kept.push(c);
@@ -99,21 +105,4 @@ impl Operator for Units {
         state.set_candidates(kept);
         Ok(format!("{split} blocks split into {sentences} sentences"))
     }
-}
-
-/// Ords of the sentence children of a block (they follow it in the store).
-fn sentence_children(store: &bubble_index::SpanStore, ord: u32) -> Vec<u32> {
-    let Some(parent) = store.span(ord) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut o = ord + 1;
-    while let Some(s) = store.span(o) {
-        if s.kind != SpanKind::Sentence || s.parent.as_ref() != Some(&parent.id) {
-            break;
-        }
-        out.push(o);
-        o += 1;
-    }
-    out
 }

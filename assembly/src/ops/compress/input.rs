@@ -63,11 +63,35 @@ pub(super) fn collect(
                 continue;
             }
             let tokens = store.span(u).map_or(0, |s| s.tokens);
-            if input.units.push(&v, tokens, group).is_ok() {
+            if input.units.push(&v, tokens, group, c.ord).is_ok() {
                 input.unit_ords.push(u);
                 input.owner.push(i);
             }
         }
     }
     Some(input)
+}
+
+/// Sets each unit's prior to `weight` × the share of the query's content
+/// words its text contains.
+pub(super) fn lexical_priors(index: &Index, input: &mut Input, query: &str, weight: f32) {
+    let terms: Vec<u64> = crate::text::query_terms(query)
+        .iter()
+        .map(|t| crate::text::word_hash(t))
+        .collect();
+    if terms.is_empty() {
+        return;
+    }
+    for (u, &ord) in input.unit_ords.iter().enumerate() {
+        let text = index.store().span(ord).map_or("", |s| s.text.as_str());
+        let mut found: Vec<u64> = Vec::new();
+        crate::text::for_each_word(text, |h| {
+            if terms.contains(&h) && !found.contains(&h) {
+                found.push(h);
+            }
+        });
+        input
+            .units
+            .set_prior(u, weight * found.len() as f32 / terms.len() as f32);
+    }
 }

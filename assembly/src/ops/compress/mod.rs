@@ -63,6 +63,16 @@ pub struct CompressParams {
     pub beta: f32,
     /// Softmax temperature of the coarse allocation.
     pub temperature: f32,
+    /// Where redundancy starts, from the input's background similarity (0)
+    /// to identity (1).
+    pub redundancy_floor: f32,
+    /// Relevance added to each block's first unit.
+    pub lead_weight: f32,
+    /// Every group keeps its best unit first (while the target holds them).
+    pub every_group: bool,
+    /// Relevance added for the share of the query's content words a unit
+    /// contains (the lexical channel hybrid retrieval also has).
+    pub lexical_weight: f32,
     /// Cosine at which a unit folds into a kept one; `null`: never.
     pub merge_threshold: Option<f32>,
     /// What a group is.
@@ -83,6 +93,10 @@ impl Default for CompressParams {
             alpha: p.alpha,
             beta: p.beta,
             temperature: p.temperature,
+            redundancy_floor: p.redundancy_floor,
+            lead_weight: p.lead_weight,
+            every_group: p.every_group,
+            lexical_weight: 0.3,
             merge_threshold: p.merge_threshold,
             group: GroupLevel::Span,
             input: InputSpans::Selected,
@@ -99,6 +113,9 @@ impl CompressParams {
             alpha: self.alpha,
             beta: self.beta,
             temperature: self.temperature,
+            redundancy_floor: self.redundancy_floor,
+            lead_weight: self.lead_weight,
+            every_group: self.every_group,
             merge_threshold: self.merge_threshold,
             seed: self.seed,
         }
@@ -140,7 +157,7 @@ impl Operator for Compress {
             InputSpans::Selected => state.selected.clone(),
             InputSpans::Candidates => (0..state.candidates.len()).collect(),
         };
-        let Some(input) = input::collect(index, &state.candidates, &spans, self.params.group)
+        let Some(mut input) = input::collect(index, &state.candidates, &spans, self.params.group)
         else {
             return Ok(self.uncompressed(state, "the index has no unit vectors"));
         };
@@ -154,6 +171,9 @@ impl Operator for Compress {
             },
         };
         state.query_vector = Some(query.clone());
+        if self.params.lexical_weight > 0.0 {
+            input::lexical_priors(index, &mut input, &state.query, self.params.lexical_weight);
+        }
         let kernels = bubble_compress::kernels::best();
         let run = |target: Target| {
             bubble_compress::compress_with(
