@@ -52,6 +52,13 @@ pub struct ModelArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum UnitVectorsArg {
+    Full,
+    Window,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum DeviceArg {
     Cpu,
     Cuda,
@@ -80,9 +87,11 @@ pub struct IndexArgs {
     /// Embed every span again (after changing the model).
     #[arg(long)]
     pub reembed: bool,
-    /// Do not store the unit vectors compression reads (blocks are still embedded).
-    #[arg(long)]
-    pub no_unit_vectors: bool,
+    /// Which compression units get vectors of their own: full (all; units past
+    /// the model's window take a continuation pass), window (those inside it),
+    /// off.
+    #[arg(long, value_enum, default_value = "full")]
+    pub unit_vectors: UnitVectorsArg,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,

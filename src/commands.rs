@@ -74,7 +74,11 @@ fn index(args: IndexArgs) -> Result<ExitCode> {
         },
         tokenizer: args.tokenizer,
         reembed: args.reembed,
-        no_unit_vectors: args.no_unit_vectors,
+        unit_vectors: match args.unit_vectors {
+            crate::cli::UnitVectorsArg::Full => bubble_index::UnitCoverage::Full,
+            crate::cli::UnitVectorsArg::Window => bubble_index::UnitCoverage::Window,
+            crate::cli::UnitVectorsArg::Off => bubble_index::UnitCoverage::Off,
+        },
     };
     let mut bar = BuildBar::new();
     let report = build(

@@ -23,6 +23,7 @@
 mod allocate;
 mod baselines;
 mod error;
+mod greedy;
 pub mod kernels;
 mod mig;
 mod outcome;

@@ -91,6 +91,25 @@ fn shipped_retrieve(depth: usize) -> Result<String, EvalError> {
     Ok(serde_json::Value::Array(vec![step]).to_string())
 }
 
+/// The retrievable blocks of each document, by its record id.
+pub(crate) fn blocks_by_record(
+    index: &bubble_index::Index,
+) -> std::collections::HashMap<&str, Vec<u32>> {
+    let store = index.store();
+    let mut out: std::collections::HashMap<&str, Vec<u32>> = Default::default();
+    for d in store.docs() {
+        let Some(record) = d.metadata.get("record") else {
+            continue;
+        };
+        let blocks = d
+            .spans
+            .clone()
+            .filter(|&o| store.span(o).is_some_and(|s| s.kind.is_retrievable()));
+        out.entry(record.as_str()).or_default().extend(blocks);
+    }
+    out
+}
+
 /// The token counter of an index's own tokenizer, which budgets are counted in.
 fn index_counter(
     index: &bubble_index::Index,

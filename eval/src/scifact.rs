@@ -318,6 +318,15 @@ fn parse_claims(bytes: &[u8], file: &str, corpus: &Corpus) -> Result<ClaimsParts
 }
 
 impl SciFact {
+    /// The abstracts by doc id.
+    pub fn docs_by_id(&self) -> std::collections::HashMap<&str, &CorpusDoc> {
+        self.corpus
+            .docs
+            .iter()
+            .map(|d| (d.id.as_str(), d))
+            .collect()
+    }
+
     /// Writes the corpus as JSON Lines, one `{"id", "title", "text"}` object per
     /// document with the sentences joined by a space (BEIR's doc text).
     ///

@@ -1,19 +1,20 @@
 //! What unit vectors cost and how good they are, on SciFact.
 //!
-//! Cost: the corpus is indexed twice into fresh folders in one run, without
-//! and with unit vectors, and the two build times are compared as a ratio.
+//! Cost: the corpus is indexed three times into fresh folders in one run —
+//! without unit vectors, with those inside the model's window, with all of
+//! them — and the build times are compared as ratios.
 //! Quality: for every test claim with sentence rationales, the sentences of
 //! each evidence abstract are ranked by cosine to the claim, and recall@k is
 //! the share of evidence sentences among the top k of their abstract. The
-//! ranking is measured three ways: the stored unit vectors (pooled from the
-//! abstract's own forward pass, half precision), the same pooled in full
-//! precision, and every sentence embedded on its own (the second encoder
-//! pass that pooling avoids).
+//! ranking is measured four ways: the stored unit vectors of both indexes
+//! (pooled from the abstract's own forward pass, half precision), all of
+//! them pooled afresh in full precision, and every sentence embedded on its
+//! own (the second encoder pass that pooling avoids).
 
 use crate::metrics::mean;
 use crate::scifact::SciFact;
 use crate::EvalError;
-use bubble_index::{build, dot, BuildOptions, Embedder, Index, Progress, UnitText};
+use bubble_index::{build, dot, BuildOptions, Embedder, Index, Progress, UnitCoverage, UnitText};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -45,8 +46,12 @@ pub struct RankingRow {
 pub struct UnitEval {
     /// Seconds to index without unit vectors (0 when reused).
     pub plain_seconds: f64,
-    /// Seconds to index with unit vectors (0 when reused).
+    /// Seconds to index with the unit vectors inside the model's window (0 when reused).
+    pub window_seconds: f64,
+    /// Seconds to index with every unit vector (0 when reused).
     pub units_seconds: f64,
+    /// `window_seconds / plain_seconds`.
+    pub window_ratio: f64,
     /// `units_seconds / plain_seconds`.
     pub ratio: f64,
     /// Unit vectors stored.
@@ -67,8 +72,15 @@ impl UnitEval {
         let mut s = String::new();
         if self.plain_seconds > 0.0 {
             s += &format!(
-                "indexing SciFact: {:.1} s without unit vectors, {:.1} s with ({} unit vectors for {} blocks): {:.3}x\n\n",
-                self.plain_seconds, self.units_seconds, self.unit_vectors, self.blocks, self.ratio
+                "indexing SciFact ({} unit vectors for {} blocks): {:.1} s without unit vectors, \
+                 {:.1} s with those inside the window ({:.3}x), {:.1} s with all ({:.3}x)\n\n",
+                self.unit_vectors,
+                self.blocks,
+                self.plain_seconds,
+                self.window_seconds,
+                self.window_ratio,
+                self.units_seconds,
+                self.ratio
             );
         }
         s += &format!(
@@ -95,13 +107,16 @@ pub fn run_units(
     let corpus = opts.work_dir.join("corpus.jsonl");
     data.write_jsonl(&corpus)?;
     let units_dir = opts.work_dir.join("with-units");
-    let (mut plain_seconds, mut units_seconds) = (0.0, 0.0);
-    if !opts.reuse || !units_dir.exists() {
+    let window_dir = opts.work_dir.join("window-units");
+    let mut seconds = [0.0f64; 3];
+    if !opts.reuse || !units_dir.exists() || !window_dir.exists() {
         let plain_dir = opts.work_dir.join("without-units");
-        for (dir, no_units, seconds) in [
-            (&plain_dir, true, &mut plain_seconds),
-            (&units_dir, false, &mut units_seconds),
-        ] {
+        let runs = [
+            (&plain_dir, UnitCoverage::Off),
+            (&window_dir, UnitCoverage::Window),
+            (&units_dir, UnitCoverage::Full),
+        ];
+        for ((dir, coverage), secs) in runs.into_iter().zip(&mut seconds) {
             if dir.exists() {
                 std::fs::remove_dir_all(dir).map_err(|source| EvalError::Io {
                     path: dir.clone(),
@@ -109,7 +124,7 @@ pub fn run_units(
                 })?;
             }
             let build_opts = BuildOptions {
-                no_unit_vectors: no_units,
+                unit_vectors: coverage,
                 ..BuildOptions::default()
             };
             let t = Instant::now();
@@ -120,12 +135,14 @@ pub fn run_units(
                 Some(embedder),
                 progress,
             )?;
-            *seconds = t.elapsed().as_secs_f64();
+            *secs = t.elapsed().as_secs_f64();
         }
     }
+    let [plain_seconds, window_seconds, units_seconds] = seconds;
+    let window = Index::open(&window_dir)?;
     let index = Index::open(&units_dir)?;
     let evidence = evidence_abstracts(data, &index);
-    let mut ranked: [(Vec<f64>, Vec<f64>); 3] = Default::default();
+    let mut ranked: [(Vec<f64>, Vec<f64>); 4] = Default::default();
     let mut sizes = Vec::new();
     let claims: HashMap<&str, &str> = data
         .queries
@@ -138,11 +155,24 @@ pub fn run_units(
         };
         let q = embedder.embed_query(claim)?;
         let [stored, full, alone] = sentence_vectors(&index, embedder, e)?;
+        // The same block in the window-only index (same span ids).
+        let in_window = window
+            .store()
+            .span(e.block)
+            .and_then(|s| window.store().ord_of(&s.id.0))
+            .map(|block| sentence_vectors(&window, embedder, &Evidence { block, ..e.clone() }))
+            .transpose()?
+            .map(|[w, _, _]| w)
+            .unwrap_or_default();
         sizes.push(e.sentences.len() as f64);
-        for (k, vectors) in [stored, full, alone].iter().enumerate() {
+        for (k, vectors) in [stored, in_window, full, alone].iter().enumerate() {
             let scores: Vec<f32> = vectors.iter().map(|v| dot(&q, v)).collect();
             for &gold in &e.gold {
-                let better = scores.iter().filter(|&&s| s > scores[gold]).count();
+                // Ties count against: a unit standing in with its block's
+                // vector ties with every other such unit.
+                let better = (0..scores.len())
+                    .filter(|&k| k != gold && scores[k] >= scores[gold])
+                    .count();
                 ranked[k].0.push(f64::from(u8::from(better < 1)));
                 ranked[k].1.push(f64::from(u8::from(better < 3)));
             }
@@ -150,6 +180,7 @@ pub fn run_units(
     }
     let names = [
         "pooled from the abstract's pass (stored, f16)",
+        "pooled inside the window only (stored, f16)",
         "pooled from the abstract's pass (f32)",
         "each sentence embedded alone",
     ];
@@ -163,14 +194,19 @@ pub fn run_units(
         })
         .collect();
     let counts = &index.manifest().counts;
-    Ok(UnitEval {
-        plain_seconds,
-        units_seconds,
-        ratio: if plain_seconds > 0.0 {
-            units_seconds / plain_seconds
+    let ratio = |x: f64| {
+        if plain_seconds > 0.0 {
+            x / plain_seconds
         } else {
             0.0
-        },
+        }
+    };
+    Ok(UnitEval {
+        plain_seconds,
+        window_seconds,
+        units_seconds,
+        window_ratio: ratio(window_seconds),
+        ratio: ratio(units_seconds),
         unit_vectors: counts.unit_vectors,
         blocks: counts.vectors,
         evidence: ranked[0].1.len(),
@@ -180,6 +216,7 @@ pub fn run_units(
 }
 
 /// One evidence abstract of one claim, as indexed.
+#[derive(Clone)]
 struct Evidence {
     claim: String,
     /// The abstract's block.
@@ -193,23 +230,15 @@ struct Evidence {
 /// Every (claim, abstract) rationale whose abstract is one indexed block.
 fn evidence_abstracts(data: &SciFact, index: &Index) -> Vec<Evidence> {
     let store = index.store();
-    let mut block_of: HashMap<&str, u32> = HashMap::new();
-    for d in store.docs() {
-        let blocks: Vec<u32> = d
-            .spans
-            .clone()
-            .filter(|&o| store.span(o).is_some_and(|s| s.kind.is_retrievable()))
-            .collect();
-        if let (Some(record), [b]) = (d.metadata.get("record"), blocks.as_slice()) {
-            block_of.insert(record.as_str(), *b);
-        }
-    }
-    let docs: HashMap<&str, &crate::scifact::CorpusDoc> = data
-        .corpus
-        .docs
-        .iter()
-        .map(|d| (d.id.as_str(), d))
+    // Abstracts that are one block (all of SciFact's).
+    let block_of: HashMap<&str, u32> = crate::blocks_by_record(index)
+        .into_iter()
+        .filter_map(|(r, b)| match b.as_slice() {
+            [one] => Some((r, *one)),
+            _ => None,
+        })
         .collect();
+    let docs = data.docs_by_id();
     let mut out = Vec::new();
     for (claim, rationales) in &data.rationales.0 {
         for (doc_id, gold) in rationales {
@@ -280,11 +309,14 @@ fn sentence_vectors(
         stored.push(v);
     }
     let fresh = embedder
-        .embed_units(&[UnitText {
-            context: title.to_string(),
-            text: block.to_string(),
-            units: unit_ranges.clone(),
-        }])?
+        .embed_units(
+            &[UnitText {
+                context: title.to_string(),
+                text: block.to_string(),
+                units: unit_ranges.clone(),
+            }],
+            true,
+        )?
         .pop()
         .map(|x| x.units)
         .unwrap_or_default();

@@ -70,7 +70,7 @@ fn main() {
         })
         .collect();
     let t = Instant::now();
-    let vectors = e.embed_units(&texts).expect("embed");
+    let vectors = e.embed_units(&texts, true).expect("embed");
     let secs = t.elapsed().as_secs_f64();
     println!(
         "{:?}: {} texts in {secs:.2} s, {:.0} texts/s",

@@ -33,8 +33,23 @@ pub struct BuildOptions {
     pub tokenizer: Option<String>,
     /// Embed every span again (after changing the model).
     pub reembed: bool,
-    /// Skip the unit vectors compression reads (blocks are still embedded).
-    pub no_unit_vectors: bool,
+    /// Which units get vectors of their own (compression reads them).
+    pub unit_vectors: UnitCoverage,
+}
+
+/// Which compression units get vectors pooled from their block's pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnitCoverage {
+    /// Every unit: units past the model's 256-token window take a
+    /// continuation pass (on SciFact, where 41 % of the tokens lie past the
+    /// window, this is most of the cost).
+    #[default]
+    Full,
+    /// Units inside the window only; a unit past it stands in with its
+    /// block's vector. Costs nothing over embedding the blocks.
+    Window,
+    /// None (blocks are still embedded).
+    Off,
 }
 
 /// Progress of a build, for a progress bar.
@@ -241,7 +256,8 @@ pub fn build(
                 &store,
                 EmbedPlan {
                     reuse: !reembed_all,
-                    units: !opts.no_unit_vectors,
+                    units: opts.unit_vectors != UnitCoverage::Off,
+                    continuation: opts.unit_vectors == UnitCoverage::Full,
                 },
                 previous.as_ref(),
                 e,
@@ -349,6 +365,7 @@ fn embedding_parts<'a>(title: &str, span: &'a bubble_ingest::Span) -> (String, &
 struct EmbedPlan {
     reuse: bool,
     units: bool,
+    continuation: bool,
 }
 
 /// A block waiting for the model: its slot, its text, and its units.
@@ -442,7 +459,7 @@ fn embed_store(
         });
         let texts: Vec<UnitText> = chunk.iter().map(|t| t.text.clone()).collect();
         let embedded = if plan.units {
-            embedder.embed_units(&texts)?
+            embedder.embed_units(&texts, plan.continuation)?
         } else {
             let joined: Vec<String> = texts
                 .iter()

@@ -14,10 +14,11 @@
 //! session creation, so we load it explicitly with `ort::init_from` first.
 
 use crate::error::{IndexError, IoContext};
+use crate::pooling::{token_states, Pass, MAX_LENGTH};
+pub use crate::pooling::{Embedded, UnitText};
 use fastembed::{
     InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
 };
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -38,8 +39,6 @@ pub enum Device {
     /// GPU build of ONNX Runtime from `scripts/setup --gpu`).
     Cuda,
 }
-/// MiniLM was trained on 256-token inputs; longer ones only cost time.
-const MAX_LENGTH: usize = 256;
 const BATCH: usize = 64;
 
 /// Finds the models directory: `explicit` (from `--models`), else
@@ -174,10 +173,15 @@ impl Embedder {
 
     /// Embeds blocks and gives every unit of each a vector pooled from the
     /// block's own token states. A block's vector is exactly what
-    /// [`Embedder::embed`] gives for `"{context}: {text}"`. Units past the
-    /// model's window are embedded in continuation windows
-    /// (`"{context}: {unit} {unit}…"`), packed as full as the window allows.
-    pub fn embed_units(&self, blocks: &[UnitText]) -> Result<Vec<Embedded>, IndexError> {
+    /// [`Embedder::embed`] gives for `"{context}: {text}"`. With
+    /// `continuation`, units past the model's window are embedded in
+    /// continuation windows (`"{context}: {unit} {unit}…"`), packed as full
+    /// as the window allows; without, they stand in with the block's vector.
+    pub fn embed_units(
+        &self,
+        blocks: &[UnitText],
+        continuation: bool,
+    ) -> Result<Vec<Embedded>, IndexError> {
         let mut model = self.model.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<Embedded> = blocks
             .iter()
@@ -215,7 +219,7 @@ impl Embedder {
                     }
                     // A continuation that covers none of its units would repeat forever.
                     let progressed = missed.first() != pass.units.first().map(|(u, _)| u);
-                    if !missed.is_empty() && (pass.first || progressed) {
+                    if continuation && !missed.is_empty() && (pass.first || progressed) {
                         leftover.push((pass.block, missed));
                     }
                 }
@@ -271,192 +275,4 @@ fn with_device(
             "this build has no GPU support: build with --features cuda".into(),
         )),
     }
-}
-
-/// A block to embed with [`Embedder::embed_units`]: the model reads
-/// `"{context}: {text}"`; `units` are byte ranges of `text`, in order and
-/// disjoint, each of which gets a vector of its own.
-#[derive(Debug, Clone)]
-pub struct UnitText {
-    /// The heading context ("Title > Section").
-    pub context: String,
-    /// The block's text.
-    pub text: String,
-    /// Byte ranges of its units in `text`.
-    pub units: Vec<Range<usize>>,
-}
-
-/// A block's vector and its units' vectors, all L2-normalised.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Embedded {
-    /// The block's vector.
-    pub vector: Vec<f32>,
-    /// One vector per unit, in the order of [`UnitText::units`].
-    pub units: Vec<Vec<f32>>,
-}
-
-/// One model input: the block's own text, or a continuation window with
-/// units the first pass did not reach.
-struct Pass {
-    block: usize,
-    first: bool,
-    text: String,
-    /// (unit index in its block, byte range in `text`)
-    units: Vec<(usize, Range<usize>)>,
-}
-
-impl Pass {
-    fn first(block: usize, b: &UnitText) -> Pass {
-        let shift = b.context.len() + 2;
-        Pass {
-            block,
-            first: true,
-            text: format!("{}: {}", b.context, b.text),
-            units: b
-                .units
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (i, r.start + shift..r.end + shift))
-                .collect(),
-        }
-    }
-
-    fn continuation(block: usize, b: &UnitText, units: &[usize]) -> Pass {
-        let mut text = format!("{}: ", b.context);
-        let mut ranges = Vec::with_capacity(units.len());
-        for (n, &u) in units.iter().enumerate() {
-            if n > 0 {
-                text.push(' ');
-            }
-            let start = text.len();
-            text.push_str(b.text.get(b.units[u].clone()).unwrap_or(""));
-            ranges.push((u, start..text.len()));
-        }
-        Pass {
-            block,
-            first: false,
-            text,
-            units: ranges,
-        }
-    }
-}
-
-/// The model's last hidden states of one text, with each token's byte
-/// range in the text (special and padding tokens left out).
-struct TokenStates {
-    dim: usize,
-    /// (byte range, state) of every real token.
-    tokens: Vec<(Range<usize>, Vec<f32>)>,
-    /// Every position the mask counts (real and special tokens), for the
-    /// block vector exactly as fastembed's mean pooling computes it.
-    all: Vec<f32>,
-    counted: usize,
-    truncated: bool,
-}
-
-impl TokenStates {
-    /// The block's vector: fastembed's mean pooling over every position the
-    /// attention mask counts (special tokens included), normalised.
-    fn block_vector(&self) -> Vec<f32> {
-        normalised_mean(self.all.clone(), self.counted)
-    }
-
-    /// The normalised mean state of the tokens starting inside `range`
-    /// (empty when none does).
-    fn unit_vector(&self, range: &Range<usize>) -> Vec<f32> {
-        let mut sum = vec![0.0f32; self.dim];
-        let mut n = 0usize;
-        for (r, state) in &self.tokens {
-            if range.contains(&r.start) {
-                for (a, x) in sum.iter_mut().zip(state) {
-                    *a += x;
-                }
-                n += 1;
-            }
-        }
-        normalised_mean(sum, n)
-    }
-}
-
-fn normalised_mean(mut sum: Vec<f32>, n: usize) -> Vec<f32> {
-    if n == 0 {
-        return Vec::new();
-    }
-    for a in &mut sum {
-        *a /= n as f32;
-    }
-    // The same epsilon fastembed's normalisation adds.
-    let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt() + 1e-12;
-    sum.iter().map(|x| x / norm).collect()
-}
-
-/// Runs one batch through the model and returns each text's token states.
-/// The batch is tokenised by the model's own tokenizer with the settings
-/// fastembed uses (padding to the longest, truncation at the window), so
-/// positions here are positions in the model's input.
-fn token_states(model: &mut TextEmbedding, texts: &[&str]) -> Result<Vec<TokenStates>, IndexError> {
-    let err = |e: String| IndexError::Model(e);
-    let encodings = model
-        .tokenizer
-        .encode_batch(texts.to_vec(), true)
-        .map_err(|e| err(e.to_string()))?;
-    let output = model
-        .transform(texts, Some(texts.len().max(1)))
-        .map_err(|e| err(e.to_string()))?;
-    let mut out = Vec::with_capacity(texts.len());
-    let mut batches = output.into_raw();
-    let batch = batches
-        .pop()
-        .filter(|_| batches.is_empty())
-        .ok_or_else(|| err("expected one output batch".into()))?;
-    let value = batch
-        .outputs
-        .iter()
-        .find(|(name, _)| name == "last_hidden_state")
-        .or_else(|| (batch.outputs.len() == 1).then(|| &batch.outputs[0]))
-        .map(|(_, v)| v)
-        .ok_or_else(|| err("the model has no last_hidden_state output".into()))?;
-    let (shape, data) = value
-        .try_extract_tensor::<f32>()
-        .map_err(|e| err(e.to_string()))?;
-    let dims: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
-    let [b, seq, dim] = dims[..] else {
-        return Err(err(format!("unexpected hidden state shape {dims:?}")));
-    };
-    if b != texts.len() || data.len() != b * seq * dim {
-        return Err(err(format!(
-            "hidden states of shape {dims:?} for {} texts",
-            texts.len()
-        )));
-    }
-    for (i, enc) in encodings.iter().enumerate() {
-        let mask = enc.get_attention_mask();
-        let special = enc.get_special_tokens_mask();
-        let offsets = enc.get_offsets();
-        let mut all = vec![0.0f32; dim];
-        let mut counted = 0;
-        let mut tokens = Vec::new();
-        for p in 0..seq.min(mask.len()) {
-            if mask[p] == 0 {
-                continue;
-            }
-            let state = &data[(i * seq + p) * dim..(i * seq + p + 1) * dim];
-            for (a, x) in all.iter_mut().zip(state) {
-                *a += x;
-            }
-            counted += 1;
-            let (start, end) = offsets[p];
-            if special[p] == 0 && end > start {
-                tokens.push((start..end, state.to_vec()));
-            }
-        }
-        out.push(TokenStates {
-            dim,
-            tokens,
-            all,
-            counted,
-            truncated: counted >= MAX_LENGTH,
-        });
-    }
-    Ok(out)
 }

@@ -20,6 +20,8 @@ mod error;
 mod filter;
 mod generation;
 mod manifest;
+mod matrix_file;
+mod pooling;
 mod reader;
 mod store;
 mod text_index;
@@ -28,7 +30,7 @@ mod vectors;
 mod walk;
 
 pub use bubble_ingest;
-pub use builder::{build, embedding_text, BuildOptions, BuildReport, Progress};
+pub use builder::{build, embedding_text, BuildOptions, BuildReport, Progress, UnitCoverage};
 pub use embed::{find_models_dir, Device, Embedded, Embedder, UnitText};
 pub use error::IndexError;
 pub use filter::Allowed;

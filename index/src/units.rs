@@ -7,10 +7,10 @@
 //! about 1e-3 at most (the rounding of 384 components of a unit vector),
 //! far below the gaps that order units, at half the bytes of `f32`.
 
-use crate::error::{IndexError, IoContext};
+use crate::error::IndexError;
+use crate::matrix_file;
 use half::f16;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 const UNITS_FILE: &str = "units.f16";
@@ -75,47 +75,13 @@ impl UnitVectors {
     }
 
     pub(crate) fn write(&self, dir: &Path) -> Result<(), IndexError> {
-        let path = dir.join(UNITS_FILE);
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).io("creating", &path)?);
-        let header = [self.dim as u32, self.ords.len() as u32];
-        for x in header.iter().chain(&self.ords) {
-            out.write_all(&x.to_le_bytes()).io("writing", &path)?;
-        }
-        for x in &self.data {
-            out.write_all(&x.to_le_bytes()).io("writing", &path)?;
-        }
-        let file = out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .io("writing", &path)?;
-        file.sync_all().io("syncing", &path)
+        let elements = self.data.iter().map(|x| x.to_le_bytes());
+        matrix_file::write(&dir.join(UNITS_FILE), self.dim, &self.ords, elements)
     }
 
     pub(crate) fn read(dir: &Path) -> Result<UnitVectors, IndexError> {
-        let path = dir.join(UNITS_FILE);
-        let bytes = std::fs::read(&path).io("reading", &path)?;
-        let corrupt = |detail: &str| IndexError::Corrupt {
-            path: path.clone(),
-            detail: detail.to_string(),
-        };
-        let word = |i: usize| -> Option<u32> {
-            let b = bytes.get(i * 4..i * 4 + 4)?;
-            Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        let (Some(dim), Some(n)) = (word(0), word(1)) else {
-            return Err(corrupt("truncated header"));
-        };
-        let (dim, n) = (dim as usize, n as usize);
-        let body = 8 + 4 * n;
-        let expected = n
-            .checked_mul(dim)
-            .and_then(|c| c.checked_mul(2))
-            .and_then(|c| c.checked_add(body));
-        if expected != Some(bytes.len()) {
-            return Err(corrupt("length does not match its header"));
-        }
-        let ords: Vec<u32> = (0..n).filter_map(|i| word(2 + i)).collect();
-        let data = bytes[body..]
+        let (dim, ords, bytes) = matrix_file::read(&dir.join(UNITS_FILE), 2)?;
+        let data = bytes
             .chunks_exact(2)
             .map(|c| f16::from_le_bytes([c[0], c[1]]))
             .collect();

@@ -1,11 +1,11 @@
 //! Dense vectors: a flat matrix (the exact vectors, for re-ranking and
 //! redundancy) and an HNSW graph over it (hnsw_rs, cosine) for search.
 
-use crate::error::{IndexError, IoContext};
+use crate::error::IndexError;
 use crate::filter::Allowed;
+use crate::matrix_file;
 use hnsw_rs::prelude::{AnnT, Distance, Hnsw, HnswIo};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 const MATRIX_FILE: &str = "vectors.f32";
@@ -93,52 +93,17 @@ impl VectorMatrix {
     }
 
     fn write(&self, dir: &Path) -> Result<(), IndexError> {
-        let path = dir.join(MATRIX_FILE);
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).io("creating", &path)?);
-        let header = [self.dim as u32, self.ords.len() as u32];
-        for x in header.iter().chain(&self.ords) {
-            out.write_all(&x.to_le_bytes()).io("writing", &path)?;
-        }
-        for x in &self.data {
-            out.write_all(&x.to_le_bytes()).io("writing", &path)?;
-        }
-        let file = out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .io("writing", &path)?;
-        file.sync_all().io("syncing", &path)
+        let elements = self.data.iter().map(|x| x.to_le_bytes());
+        matrix_file::write(&dir.join(MATRIX_FILE), self.dim, &self.ords, elements)
     }
 
     fn read(dir: &Path) -> Result<VectorMatrix, IndexError> {
-        let path = dir.join(MATRIX_FILE);
-        let bytes = std::fs::read(&path).io("reading", &path)?;
-        let words: Vec<[u8; 4]> = bytes
+        let (dim, ords, bytes) = matrix_file::read(&dir.join(MATRIX_FILE), 4)?;
+        let data = bytes
             .chunks_exact(4)
-            .map(|c| [c[0], c[1], c[2], c[3]])
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        let corrupt = |detail: &str| IndexError::Corrupt {
-            path: path.clone(),
-            detail: detail.to_string(),
-        };
-        if bytes.len() % 4 != 0 || words.len() < 2 {
-            return Err(corrupt("truncated header"));
-        }
-        let dim = u32::from_le_bytes(words[0]) as usize;
-        let n = u32::from_le_bytes(words[1]) as usize;
-        if words.len() != 2 + n + n * dim {
-            return Err(corrupt("length does not match its header"));
-        }
-        Ok(VectorMatrix {
-            dim,
-            ords: words[2..2 + n]
-                .iter()
-                .map(|w| u32::from_le_bytes(*w))
-                .collect(),
-            data: words[2 + n..]
-                .iter()
-                .map(|w| f32::from_le_bytes(*w))
-                .collect(),
-        })
+        Ok(VectorMatrix { dim, ords, data })
     }
 }
 

@@ -1,6 +1,9 @@
 //! Building, updating and reopening indexes.
 
-use bubble_index::{build, find_models_dir, BuildOptions, Embedder, Index, IndexError};
+mod common;
+
+use bubble_index::{build, BuildOptions, Index, IndexError};
+use common::embedder;
 use std::path::{Path, PathBuf};
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -23,30 +26,6 @@ fn corpus() -> tempfile::TempDir {
 
 fn roots(d: &tempfile::TempDir) -> Vec<PathBuf> {
     vec![d.path().join("docs")]
-}
-
-/// The embedding model, or `None` (with a note) when it is not set up;
-/// `BUBBLE_REQUIRE_MODELS=1` makes a missing model a failure.
-fn embedder() -> Option<Embedder> {
-    let dir = find_models_dir(None).or_else(|| {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
-        repo.is_dir().then_some(repo)
-    });
-    match dir.map(|d| Embedder::load(&d, 2)) {
-        Some(Ok(e)) => Some(e),
-        other => {
-            let why = match other {
-                Some(Err(e)) => e.to_string(),
-                _ => "no models folder".into(),
-            };
-            assert!(
-                std::env::var("BUBBLE_REQUIRE_MODELS").as_deref() != Ok("1"),
-                "model required: {why}"
-            );
-            eprintln!("skipping model test: {why}");
-            None
-        }
-    }
 }
 
 /// A BM25-only build of the test corpus with default options.

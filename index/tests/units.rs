@@ -1,32 +1,10 @@
 //! Unit vectors: pooled from the block's own forward pass, stored for every
 //! compression unit, reused across re-indexing.
 
-use bubble_index::{build, dot, find_models_dir, BuildOptions, Embedder, Index, UnitText};
-use std::path::Path;
+mod common;
 
-/// The embedding model, or `None` (with a note) when it is not set up;
-/// `BUBBLE_REQUIRE_MODELS=1` makes a missing model a failure.
-fn embedder() -> Option<Embedder> {
-    let dir = find_models_dir(None).or_else(|| {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
-        repo.is_dir().then_some(repo)
-    });
-    match dir.map(|d| Embedder::load(&d, 2)) {
-        Some(Ok(e)) => Some(e),
-        other => {
-            let why = match other {
-                Some(Err(e)) => e.to_string(),
-                _ => "no models folder".into(),
-            };
-            assert!(
-                std::env::var("BUBBLE_REQUIRE_MODELS").as_deref() != Ok("1"),
-                "model required: {why}"
-            );
-            eprintln!("skipping model test: {why}");
-            None
-        }
-    }
-}
+use bubble_index::{build, dot, BuildOptions, Index, UnitText};
+use common::embedder;
 
 fn ranges(text: &str, parts: &[&str]) -> Vec<std::ops::Range<usize>> {
     parts
@@ -64,7 +42,7 @@ fn block_vectors_are_unchanged_and_every_unit_gets_its_own() {
             units: ranges(&long, &[filler[0].as_str(), parts[0]]),
         },
     ];
-    let out = e.embed_units(&blocks).unwrap();
+    let out = e.embed_units(&blocks, true).unwrap();
     let plain = e
         .embed(&[
             format!("Travel > Allowances: {text}"),
@@ -167,7 +145,7 @@ fn every_unit_of_an_index_has_a_vector_reused_when_unchanged() {
     // Without unit vectors, blocks are still embedded.
     let plain = tempfile::tempdir().unwrap();
     let no_units = BuildOptions {
-        no_unit_vectors: true,
+        unit_vectors: bubble_index::UnitCoverage::Off,
         ..BuildOptions::default()
     };
     build(plain.path(), &roots, &no_units, Some(&e), &mut |_| {}).unwrap();

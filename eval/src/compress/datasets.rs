@@ -43,23 +43,6 @@ pub(super) fn prepare(
     }
 }
 
-/// The retrievable blocks of each document, by its record id.
-fn blocks_by_record(index: &Index) -> HashMap<&str, Vec<u32>> {
-    let store = index.store();
-    let mut out: HashMap<&str, Vec<u32>> = HashMap::new();
-    for d in store.docs() {
-        let Some(record) = d.metadata.get("record") else {
-            continue;
-        };
-        let blocks = d
-            .spans
-            .clone()
-            .filter(|&o| store.span(o).is_some_and(|s| s.kind.is_retrievable()));
-        out.entry(record.as_str()).or_default().extend(blocks);
-    }
-    out
-}
-
 fn squad(
     opts: &CompressEvalOptions,
     embedder: &Embedder,
@@ -72,7 +55,7 @@ fn squad(
         Some(embedder),
         progress,
     )?;
-    let blocks = blocks_by_record(&index);
+    let blocks = crate::blocks_by_record(&index);
     let store = index.store();
     let mut cases = Vec::new();
     for q in data.answerable().into_iter().take(opts.questions) {
@@ -192,14 +175,9 @@ fn scifact(
         Some(embedder),
         progress,
     )?;
-    let blocks = blocks_by_record(&index);
+    let blocks = crate::blocks_by_record(&index);
     let retriever = Retriever::new(&index, Some(embedder));
-    let docs: HashMap<&str, &crate::scifact::CorpusDoc> = data
-        .corpus
-        .docs
-        .iter()
-        .map(|d| (d.id.as_str(), d))
-        .collect();
+    let docs = data.docs_by_id();
     let mut cases = Vec::new();
     for q in data.queries.iter().take(opts.questions) {
         let Some(rationales) = data.rationales.0.get(&q.id) else {

@@ -1,0 +1,57 @@
+//! The one file layout of stored vectors (block vectors, unit vectors):
+//! `dim` and `n` as little-endian `u32`, then `n` span ords, then `n × dim`
+//! elements of a fixed width, synced on write and length-checked on read.
+
+use crate::error::{IndexError, IoContext};
+use std::io::Write;
+use std::path::Path;
+
+/// Writes the header and ords, then `elements` (each `WIDTH` bytes), and syncs.
+pub(crate) fn write<const WIDTH: usize>(
+    path: &Path,
+    dim: usize,
+    ords: &[u32],
+    elements: impl Iterator<Item = [u8; WIDTH]>,
+) -> Result<(), IndexError> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).io("creating", path)?);
+    let header = [dim as u32, ords.len() as u32];
+    for x in header.iter().chain(ords) {
+        out.write_all(&x.to_le_bytes()).io("writing", path)?;
+    }
+    for e in elements {
+        out.write_all(&e).io("writing", path)?;
+    }
+    let file = out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .io("writing", path)?;
+    file.sync_all().io("syncing", path)
+}
+
+/// Reads a file written by [`write`]: its dimension, ords and element bytes.
+pub(crate) fn read(path: &Path, width: usize) -> Result<(usize, Vec<u32>, Vec<u8>), IndexError> {
+    let mut bytes = std::fs::read(path).io("reading", path)?;
+    let corrupt = |detail: &str| IndexError::Corrupt {
+        path: path.to_path_buf(),
+        detail: detail.to_string(),
+    };
+    let word = |b: &[u8], i: usize| -> Option<u32> {
+        let w = b.get(i * 4..i * 4 + 4)?;
+        Some(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+    };
+    let (Some(dim), Some(n)) = (word(&bytes, 0), word(&bytes, 1)) else {
+        return Err(corrupt("truncated header"));
+    };
+    let (dim, n) = (dim as usize, n as usize);
+    let body = 8 + 4 * n;
+    let expected = n
+        .checked_mul(dim)
+        .and_then(|c| c.checked_mul(width))
+        .and_then(|c| c.checked_add(body));
+    if expected != Some(bytes.len()) {
+        return Err(corrupt("length does not match its header"));
+    }
+    let ords = (0..n).filter_map(|i| word(&bytes, 2 + i)).collect();
+    let elements = bytes.split_off(body);
+    Ok((dim, ords, elements))
+}
