@@ -408,16 +408,7 @@ mod tests {
     }
 
     fn real_file() -> Option<PathBuf> {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.bubble/data/hotpotqa.json");
-        if p.exists() {
-            Some(p)
-        } else {
-            println!(
-                "skipping: {} not found (run scripts/fetch-eval-data)",
-                p.display()
-            );
-            None
-        }
+        crate::optional_data("../.bubble/data/hotpotqa.json")
     }
 
     #[test]

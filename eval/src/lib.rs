@@ -118,6 +118,23 @@ fn index_counter(
         .map_err(|e| bubble_index::IndexError::from(e).into())
 }
 
+/// A data file a test reads when it is there (`rel` from the crate's
+/// folder), else `None` with a note: the evaluation data is fetched, never
+/// committed.
+#[cfg(test)]
+pub(crate) fn optional_data(rel: &str) -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        println!(
+            "skipping: {} not found (scripts/fetch-eval-data fetches it)",
+            p.display()
+        );
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -640,13 +640,7 @@ mod tests {
     }
 
     fn real_zip() -> Option<PathBuf> {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/scifact/scifact.zip");
-        if p.exists() {
-            Some(p)
-        } else {
-            println!("skipping: {} not found", p.display());
-            None
-        }
+        crate::optional_data("../../shared/data/scifact/scifact.zip")
     }
 
     #[test]

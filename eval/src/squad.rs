@@ -488,13 +488,7 @@ mod tests {
     }
 
     fn real_file() -> Option<PathBuf> {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.bubble/data/squad.json");
-        if p.exists() {
-            Some(p)
-        } else {
-            println!("skipping: {} not found", p.display());
-            None
-        }
+        crate::optional_data("../.bubble/data/squad.json")
     }
 
     #[test]
