@@ -107,3 +107,33 @@ fn every_kept_unit_cites_its_exact_source() {
         "{cut_spans} compressed spans, {units} units"
     );
 }
+
+#[test]
+fn spans_without_units_pass_through_compression_whole() {
+    let f = fixture();
+    if f.embedder.is_none() {
+        return;
+    }
+    let counter = TokenCounter::default_counter();
+    let ctx = Context {
+        retriever: Retriever::new(&f.index, f.embedder.as_ref()),
+        counter: &counter,
+    };
+    let pipeline = Pipeline::from_json(pipelines::COMPRESSED).unwrap();
+    let q = "How much does the Business plan cost and what SLA credit applies below 99.0% uptime?";
+    let (out, trace) = assemble(&ctx, &pipeline, q, 300).unwrap();
+    // A table header the bubble brought along with its row has no unit
+    // vector: compression cannot judge it, so it is neither cut nor dropped.
+    let header = trace
+        .candidates
+        .iter()
+        .find(|c| c.kind == bubble_index::bubble_ingest::SpanKind::TableHeader && c.is_selected())
+        .expect("a header in the bubble");
+    assert!(out.spans.iter().any(|s| s.span_id == header.span_id));
+    let compression = trace.compression.expect("compressed");
+    assert!(compression
+        .units
+        .iter()
+        .all(|u| u.span_id != header.span_id));
+    assert!(!compression.groups.iter().any(|g| g.group == header.span_id));
+}

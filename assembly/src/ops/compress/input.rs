@@ -15,6 +15,9 @@ pub(super) struct Input {
     pub owner: Vec<usize>,
     /// Per group: its label for the trace.
     pub group_labels: Vec<String>,
+    /// Candidates with no unit vector at all (a table header, a section):
+    /// compression cannot judge them, so they stay as they are.
+    pub whole: Vec<usize>,
 }
 
 /// Collects the units of candidates `spans`. A unit without a stored vector
@@ -38,6 +41,7 @@ pub(super) fn collect(
         unit_ords: Vec::new(),
         owner: Vec::new(),
         group_labels: Vec::new(),
+        whole: Vec::new(),
     };
     let mut group_of_label: std::collections::HashMap<String, u32> = Default::default();
     let mut v: Vec<f32> = Vec::with_capacity(stored.dim());
@@ -48,10 +52,8 @@ pub(super) fn collect(
             GroupLevel::Section => c.section_key(),
         };
         let next = group_of_label.len() as u32;
-        let group = *group_of_label.entry(label.clone()).or_insert(next);
-        if group == next {
-            input.group_labels.push(label);
-        }
+        let group = *group_of_label.get(&label).unwrap_or(&next);
+        let before = input.unit_ords.len();
         for u in store.units_of(c.ord) {
             v.clear();
             let found = stored.extend_f32(u, &mut v)
@@ -67,6 +69,12 @@ pub(super) fn collect(
                 input.unit_ords.push(u);
                 input.owner.push(i);
             }
+        }
+        if input.unit_ords.len() == before {
+            input.whole.push(i);
+        } else if group == next {
+            group_of_label.insert(label.clone(), group);
+            input.group_labels.push(label);
         }
     }
     Some(input)

@@ -315,7 +315,7 @@ fn shown(
     let selected = order
         .iter()
         .copied()
-        .filter(|&i| excerpts.contains_key(&state.candidates[i].ord))
+        .filter(|&i| excerpts.contains_key(&state.candidates[i].ord) || input.whole.contains(&i))
         .collect();
     (selected, excerpts)
 }
@@ -330,7 +330,7 @@ fn apply(
     from: InputSpans,
 ) {
     let (selected, excerpts) = shown(state, input, spans, c, from);
-    for &i in spans {
+    for &i in spans.iter().filter(|i| !input.whole.contains(i)) {
         let c = &mut state.candidates[i];
         if excerpts.contains_key(&c.ord) {
             if !c.is_selected() {
