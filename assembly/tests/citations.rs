@@ -36,19 +36,30 @@ fn source_text(path: &std::path::Path) -> String {
     }
 }
 
+/// The shipped compressed pipeline over the shared index, or `None` when
+/// there is no model (compression needs unit vectors).
+fn compressed<'a>(
+    f: &'a common::Fixture,
+    counter: &'a TokenCounter,
+) -> Option<(Context<'a>, Pipeline)> {
+    if f.embedder.is_none() {
+        eprintln!("skipping: compression needs unit vectors");
+        return None;
+    }
+    let ctx = Context {
+        retriever: Retriever::new(&f.index, f.embedder.as_ref()),
+        counter,
+    };
+    Some((ctx, Pipeline::from_json(pipelines::COMPRESSED).ok()?))
+}
+
 #[test]
 fn every_kept_unit_cites_its_exact_source() {
     let f = fixture();
-    if f.embedder.is_none() {
-        eprintln!("skipping: compression needs unit vectors");
-        return;
-    }
     let counter = TokenCounter::default_counter();
-    let ctx = Context {
-        retriever: Retriever::new(&f.index, f.embedder.as_ref()),
-        counter: &counter,
+    let Some((ctx, pipeline)) = compressed(f, &counter) else {
+        return;
     };
-    let pipeline = Pipeline::from_json(pipelines::COMPRESSED).unwrap();
     let queries = std::fs::read_to_string(repo().join("corpora/acme-queries.jsonl")).unwrap();
     let mut units = 0;
     let mut cut_spans = 0;
@@ -111,15 +122,10 @@ fn every_kept_unit_cites_its_exact_source() {
 #[test]
 fn spans_without_units_pass_through_compression_whole() {
     let f = fixture();
-    if f.embedder.is_none() {
-        return;
-    }
     let counter = TokenCounter::default_counter();
-    let ctx = Context {
-        retriever: Retriever::new(&f.index, f.embedder.as_ref()),
-        counter: &counter,
+    let Some((ctx, pipeline)) = compressed(f, &counter) else {
+        return;
     };
-    let pipeline = Pipeline::from_json(pipelines::COMPRESSED).unwrap();
     let q = "How much does the Business plan cost and what SLA credit applies below 99.0% uptime?";
     let (out, trace) = assemble(&ctx, &pipeline, q, 300).unwrap();
     // A table header the bubble brought along with its row has no unit

@@ -285,21 +285,7 @@ fn sentence_vectors(
     let block = store.span(e.block).map_or("", |s| s.text.as_str());
     let title = store.doc_of(e.block).map_or("", |d| d.title.as_str());
     let unit_ords = store.units_of(e.block);
-    let mut pos = 0;
-    let mut unit_ranges = Vec::new();
-    for &u in &unit_ords {
-        let t = store.span(u).map_or("", |s| s.text.as_str());
-        let start = if u == e.block {
-            0
-        } else {
-            block
-                .get(pos..)
-                .and_then(|b| b.find(t))
-                .map_or(pos, |i| i + pos)
-        };
-        unit_ranges.push(start..start + t.len());
-        pos = start + t.len();
-    }
+    let unit_ranges = store.unit_ranges(e.block, &unit_ords);
     let mut stored: Vec<Vec<f32>> = Vec::new();
     for &u in &unit_ords {
         let mut v = Vec::new();

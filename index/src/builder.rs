@@ -432,7 +432,7 @@ fn embed_store(
                 None => {
                     let (context, text) = embedding_parts(&doc.title, span);
                     let ranges = if plan.units {
-                        unit_ranges_in(store, ord, &unit_ords)
+                        store.unit_ranges(ord, &unit_ords)
                     } else {
                         Vec::new()
                     };
@@ -492,40 +492,6 @@ fn embed_store(
         }
     }
     Ok((matrix, units))
-}
-
-/// Byte ranges, in the block's text, of its units: the block's whole text
-/// when it is its own unit, else each sentence child found in order (a
-/// child's text is a slice of its block's text).
-fn unit_ranges_in(
-    store: &SpanStore,
-    block_ord: u32,
-    unit_ords: &[u32],
-) -> Vec<std::ops::Range<usize>> {
-    let block = store.span(block_ord).map_or("", |s| s.text.as_str());
-    let mut pos = 0;
-    let mut out = Vec::with_capacity(unit_ords.len());
-    for &u in unit_ords {
-        let text = store.span(u).map_or("", |s| s.text.as_str());
-        let found = if u == block_ord {
-            Some(0)
-        } else {
-            block
-                .get(pos..)
-                .and_then(|rest| rest.find(text))
-                .map(|i| i + pos)
-        };
-        // A child missing from its block's text (never, for parsed input)
-        // gets an empty range: its vector falls back to the block's.
-        match found {
-            Some(start) => {
-                out.push(start..start + text.len());
-                pos = start + text.len();
-            }
-            None => out.push(pos..pos),
-        }
-    }
-    out
 }
 
 fn manifest_for(

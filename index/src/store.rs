@@ -134,6 +134,36 @@ impl SpanStore {
         }
     }
 
+    /// Byte ranges, in block `block_ord`'s text, of its units
+    /// ([`SpanStore::units_of`]): the whole text when the block is its own
+    /// unit, else each child found in order (a child's text is a slice of its
+    /// block's). A child missing from the text (never, for parsed input) gets
+    /// an empty range.
+    pub fn unit_ranges(&self, block_ord: u32, unit_ords: &[u32]) -> Vec<Range<usize>> {
+        let block = self.span(block_ord).map_or("", |s| s.text.as_str());
+        let mut pos = 0;
+        let mut out = Vec::with_capacity(unit_ords.len());
+        for &u in unit_ords {
+            let text = self.span(u).map_or("", |s| s.text.as_str());
+            let found = if u == block_ord {
+                Some(0)
+            } else {
+                block
+                    .get(pos..)
+                    .and_then(|rest| rest.find(text))
+                    .map(|i| i + pos)
+            };
+            match found {
+                Some(start) => {
+                    out.push(start..start + text.len());
+                    pos = start + text.len();
+                }
+                None => out.push(pos..pos),
+            }
+        }
+        out
+    }
+
     /// A file's documents, rebuilt with their spans (for reuse in a new generation).
     pub fn file_documents(&self, file: &FileEntry) -> Vec<Document> {
         self.docs[file.docs.start as usize..file.docs.end as usize]
