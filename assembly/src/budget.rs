@@ -9,7 +9,7 @@ use crate::state::{Context, QueryState};
 pub fn fit_budget(ctx: &Context<'_>, state: &mut QueryState, step: &str) {
     let store = ctx.retriever.index().store();
     loop {
-        let (text, citations) = render(store, &state.candidates, &state.selected, &state.excerpts);
+        let (text, citations) = render(store, state.shown());
         let tokens = ctx.counter.count(&text);
         if tokens <= state.budget || state.selected.is_empty() {
             state.rendered = Some(Rendered {

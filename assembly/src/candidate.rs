@@ -25,6 +25,10 @@ pub struct Scores {
     /// The cross-reference bonus when it was decided: `link_weight` if a
     /// selected span of another document mentions its title, else 0.
     pub link: f32,
+    /// The named-row bonus: `named_row_weight` if the span is a table row
+    /// whose key (its first value: a plan, a country) the query names.
+    #[serde(default)]
+    pub named_row: f32,
     /// The new-section bonus when it was decided: `section_weight` if no
     /// selected span was from its section yet, else 0.
     pub new_section: f32,
@@ -48,7 +52,9 @@ pub struct Decision {
     /// Whether it is in the bubble.
     pub selected: bool,
     /// `selected`, `budget_exceeded`, `section_budget`, `too_redundant`,
-    /// `low_relevance`, `cap_reached` or `expanded_from:<span id>`.
+    /// `low_relevance`, `cap_reached`, `compressed_out`,
+    /// `expanded_from:<span id>`, `whole_table:<span id>` or
+    /// `duplicate_of:<span id>`.
     pub reason: Cow<'static, str>,
     /// The operator that decided.
     pub step: Cow<'static, str>,

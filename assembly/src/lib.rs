@@ -23,6 +23,7 @@ mod pipeline;
 pub mod pipelines;
 mod render;
 mod state;
+mod table;
 mod text;
 mod trace;
 
@@ -33,7 +34,7 @@ pub use error::AssemblyError;
 pub use excerpt::{shown_text, Excerpt, Excerpts, ELISION};
 pub use operator::Operator;
 pub use pipeline::{coverage, Choose, Pipeline, PipelineSpec, Predicate};
-pub use render::{render, Citation, Rendered, UnitCitation};
+pub use render::{render, Citation, Duplicates, Rendered, Shown, UnitCitation};
 pub use state::{Context, OpRecord, QueryState};
 pub use trace::{Trace, TraceIndex, TraceRequest, TraceSummary};
 
@@ -63,7 +64,7 @@ pub struct BubbleSpan {
     pub text: String,
     /// Tokens of the span's whole text.
     pub tokens: u32,
-    /// Why it is in (`selected` or `expanded_from:<id>`).
+    /// Why it is in (`selected`, `expanded_from:<id>` or `whole_table:<id>`).
     pub reason: String,
 }
 

@@ -1,15 +1,25 @@
 //! Rendering a bubble: Markdown grouped by document and section in reading
 //! order, citation markers, and the citations themselves — for a span shown
-//! in part (compressed), one per unit shown, exact to the byte. It takes
+//! in part (compressed), one per unit shown, exact to the byte. Rows of one
+//! table whose header is in the bubble render as one compact Markdown table
+//! (the header once, each row's marker in a last column). A span that
+//! folded duplicates cites their sources too. It takes
 //! plain inputs, not the query state: `budget::fit_budget` counts what this
 //! renders in the caller's tokenizer and enforces the budget.
 
 use crate::candidate::Candidate;
 use crate::excerpt::{shown_text, Excerpts};
+use crate::table;
+use bubble_index::bubble_ingest::SpanKind;
 use bubble_index::SpanStore;
+use bubble_retrieval::neighbours::table_of;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
+
+/// Spans folded into a selected one as duplicates: kept ord → folded ords.
+pub type Duplicates = BTreeMap<u32, Vec<u32>>;
 
 /// Where a cited span comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +43,10 @@ pub struct Citation {
     /// Units elsewhere that say what a shown unit says, folded into it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged: Vec<UnitCitation>,
+    /// Spans elsewhere (another file or format) with the same content,
+    /// folded into this one: it is shown once and cites them all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_in: Vec<UnitCitation>,
 }
 
 /// Where one unit (sentence or clause) comes from.
@@ -77,14 +91,30 @@ pub struct Rendered {
     pub budget: usize,
 }
 
-/// Renders the selected candidates (indices into `candidates`), each whole
-/// or as its excerpt.
-pub fn render(
-    store: &SpanStore,
-    candidates: &[Candidate],
-    selected: &[usize],
-    excerpts: &Excerpts,
-) -> (String, Vec<Citation>) {
+/// What a bubble shows: the selected candidates (indices into
+/// `candidates`), the excerpts of compressed spans and the duplicates
+/// folded into selected spans.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown<'a> {
+    /// The candidate pool.
+    pub candidates: &'a [Candidate],
+    /// Indices into `candidates` of the bubble.
+    pub selected: &'a [usize],
+    /// The units shown of each compressed span.
+    pub excerpts: &'a Excerpts,
+    /// Duplicates folded into selected spans.
+    pub duplicates: &'a Duplicates,
+}
+
+/// Renders the bubble, each span whole or as its excerpt.
+pub fn render(store: &SpanStore, shown: Shown<'_>) -> (String, Vec<Citation>) {
+    let Shown {
+        candidates,
+        selected,
+        excerpts,
+        duplicates,
+    } = shown;
+    let selected_ords: HashSet<u32> = selected.iter().map(|&i| candidates[i].ord).collect();
     // Documents in order of their best (first) selection; spans in reading order.
     let mut docs: Vec<&str> = Vec::new();
     for &i in selected {
@@ -106,29 +136,32 @@ pub fn render(
         if !text.is_empty() {
             text.push('\n');
         }
-        // The source path is in the citations; the heading names the document.
-        text.push_str(&format!("## {}\n", first.title));
+        text.push_str(&doc_heading(&first.title));
         let mut section: Option<&[String]> = None;
+        // The table whose compact lines are being written: a table ends
+        // with a blank line, or the next line would read as a row.
+        let mut in_table: Option<u32> = None;
         for c in spans {
             let Some(span) = store.span(c.ord) else {
                 continue;
             };
-            // The breadcrumb, when it changes and says more than the title.
+            let marker = citations.len() + 1;
+            let line = table_line(store, c, &selected_ords, marker);
+            let table = line.as_ref().map(|(t, _)| *t);
+            if in_table.is_some() && in_table != table {
+                text.push('\n');
+            }
+            in_table = table;
             let path = c.section.as_slice();
             if section != Some(path) {
-                let crumbs: Vec<&str> = path
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|h| *h != c.title)
-                    .collect();
-                if !crumbs.is_empty() {
-                    text.push_str(&format!("### {}\n", crumbs.join(" > ")));
-                }
+                text.push_str(&section_heading(path, &c.title).unwrap_or_default());
                 section = Some(path);
             }
-            let marker = citations.len() + 1;
             let shown = shown_text(store, c.ord, excerpts);
-            text.push_str(&format!("[{marker}] {shown}\n"));
+            match line {
+                Some((_, l)) => text.push_str(&l),
+                None => text.push_str(&span_line(marker, &shown)),
+            }
             // A span shown in part cites each unit it shows; one shown
             // whole is cited by its own range.
             let excerpt = excerpts.get(&c.ord);
@@ -146,6 +179,11 @@ pub fn render(
                     .filter_map(|&(k, m)| UnitCitation::of(store, m, Some(k)))
                     .collect()
             });
+            let also_in = duplicates.get(&c.ord).map_or_else(Vec::new, |dups| {
+                dups.iter()
+                    .filter_map(|&d| UnitCitation::of(store, d, None))
+                    .collect()
+            });
             citations.push(Citation {
                 marker,
                 span_id: c.span_id.clone(),
@@ -155,8 +193,52 @@ pub fn render(
                 heading_path: span.heading_path.clone(),
                 units,
                 merged,
+                also_in,
             });
         }
     }
     (text, citations)
+}
+
+/// A document's heading, after a blank line unless it opens the bubble
+/// (the source path is in the citations; the heading names the document).
+pub(crate) fn doc_heading(title: &str) -> String {
+    format!("## {title}\n")
+}
+
+/// A section's breadcrumb, when it says more than the document's title.
+pub(crate) fn section_heading(path: &[String], title: &str) -> Option<String> {
+    let crumbs: Vec<&str> = path
+        .iter()
+        .map(String::as_str)
+        .filter(|h| *h != title)
+        .collect();
+    (!crumbs.is_empty()).then(|| format!("### {}\n", crumbs.join(" > ")))
+}
+
+/// A span's line when shown as itself.
+pub(crate) fn span_line(marker: usize, shown: &str) -> String {
+    format!("[{marker}] {shown}\n")
+}
+
+/// A header row or row as a line of its compact table, when the table's
+/// header is in the bubble; with the table's ord.
+fn table_line(
+    store: &SpanStore,
+    c: &Candidate,
+    selected: &HashSet<u32>,
+    marker: usize,
+) -> Option<(u32, String)> {
+    if !matches!(c.kind, SpanKind::Row | SpanKind::TableHeader) {
+        return None;
+    }
+    let t = table_of(store, c.ord)?;
+    let header = t.header.filter(|h| selected.contains(h))?;
+    let labels = table::labels(&store.span(header)?.text);
+    let line = if c.kind == SpanKind::TableHeader {
+        table::header_lines(&labels, marker)
+    } else {
+        table::row_line(&table::cells(&labels, &store.span(c.ord)?.text)?, marker)
+    };
+    Some((t.table, line))
 }

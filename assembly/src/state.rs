@@ -3,7 +3,7 @@
 use crate::candidate::Candidate;
 use crate::excerpt::Excerpts;
 use crate::ops::compress::CompressionTrace;
-use crate::render::Rendered;
+use crate::render::{Duplicates, Rendered, Shown};
 use bubble_index::bubble_ingest::TokenCounter;
 use bubble_retrieval::{ChannelScore, Hit, Retriever};
 use serde::{Deserialize, Serialize};
@@ -56,6 +56,8 @@ pub struct QueryState {
     /// The units shown of each compressed span (by ord); a selected span
     /// without one is shown whole.
     pub excerpts: Excerpts,
+    /// Spans folded into a selected span as duplicates of it (by ord).
+    pub duplicates: Duplicates,
     /// What the last `compress` decided, for the trace.
     pub compression: Option<CompressionTrace>,
     /// The query's vector, once a dense retrieval of the query computed it.
@@ -139,12 +141,23 @@ impl QueryState {
         self.selected.clear();
         self.rendered = None;
         self.excerpts.clear();
+        self.duplicates.clear();
         self.by_ord = candidates
             .iter()
             .enumerate()
             .map(|(i, c)| (c.ord, i))
             .collect();
         self.candidates = candidates;
+    }
+
+    /// What the bubble shows now.
+    pub fn shown(&self) -> Shown<'_> {
+        Shown {
+            candidates: &self.candidates,
+            selected: &self.selected,
+            excerpts: &self.excerpts,
+            duplicates: &self.duplicates,
+        }
     }
 
     /// Tokens of the selected spans' texts.
@@ -160,6 +173,7 @@ impl QueryState {
         self.selected.clear();
         self.rendered = None;
         self.excerpts.clear();
+        self.duplicates.clear();
         for c in &mut self.candidates {
             c.decision = None;
         }

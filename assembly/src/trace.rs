@@ -40,7 +40,8 @@ pub struct TraceSummary {
     pub candidates: usize,
     /// Spans in the bubble.
     pub selected: usize,
-    /// Decisions by reason (`expanded_from:*` counted as `expanded_from`).
+    /// Decisions by reason (`expanded_from:*` counted as `expanded_from`,
+    /// and so on).
     pub reasons: BTreeMap<String, usize>,
     /// Tokens of the rendered bubble.
     pub tokens_used: usize,
@@ -122,7 +123,7 @@ impl Trace {
             self.request.pipeline
         );
         s += &format!(
-            "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6} {:>5} {:>6} {:>5} {:>6} {:>6}  {:<26} {}\n",
+            "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6} {:>5} {:>5} {:>6} {:>5} {:>6} {:>6}  {:<26} {}\n",
             "in",
             "span",
             "kind",
@@ -131,6 +132,7 @@ impl Trace {
             "dense",
             "cover",
             "link",
+            "named",
             "newsec",
             "facet",
             "redund",
@@ -154,7 +156,7 @@ impl Trace {
                 .as_ref()
                 .map_or("undecided", |d| d.reason.as_ref());
             s += &format!(
-                "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6.2} {:>5.2} {:>6.2} {:>5.2} {:>6.2} {:>6.3}  {:<26} {}\n",
+                "{:<4} {:<16} {:<13} {:>6} {:>7} {:>7} {:>6.2} {:>5.2} {:>5.2} {:>6.2} {:>5.2} {:>6.2} {:>6.3}  {:<26} {}\n",
                 if c.is_selected() { "yes" } else { "no" },
                 c.span_id,
                 c.kind.as_str(),
@@ -163,6 +165,7 @@ impl Trace {
                 ch(&c.scores.dense),
                 c.scores.coverage_gain,
                 c.scores.link,
+                c.scores.named_row,
                 c.scores.new_section,
                 c.scores.facet_gain,
                 c.scores.redundancy,

@@ -134,10 +134,24 @@ pub fn run(opts: &AblationOptions, embedder: Option<&Embedder>) -> Result<Ablati
             sections.push(secs.len() as f64);
             let texts: Vec<&str> = out.spans.iter().map(|s| s.text.as_str()).collect();
             overlap.push(mean_overlap(&texts));
+            // A fact shown once for two sources (a CSV row and the HTML
+            // page showing it) is found in either wording.
+            let folded: Vec<&str> = out
+                .bubble
+                .citations
+                .iter()
+                .flat_map(|c| &c.also_in)
+                .filter_map(|a| index.store().ord_of(&a.span_id))
+                .filter_map(|o| index.store().span(o))
+                .map(|s| s.text.as_str())
+                .collect();
             let found = g
                 .relevant
                 .iter()
-                .filter(|r| out.bubble.text.contains(&r.contains))
+                .filter(|r| {
+                    out.bubble.text.contains(&r.contains)
+                        || folded.iter().any(|t| t.contains(&r.contains))
+                })
                 .count();
             recall.push(found as f64 / g.relevant.len().max(1) as f64);
             for (k, v) in trace.summary.reasons {

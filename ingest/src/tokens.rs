@@ -42,11 +42,15 @@ impl TokenCounter {
             "p50k_base" => Engine::Tiktoken(tiktoken_rs::p50k_base_singleton()),
             "r50k_base" => Engine::Tiktoken(tiktoken_rs::r50k_base_singleton()),
             path if path.ends_with(".json") && Path::new(path).is_file() => {
-                let tok =
-                    tokenizers::Tokenizer::from_file(path).map_err(|e| IngestError::Tokenizer {
-                        name: name.to_string(),
-                        detail: e.to_string(),
-                    })?;
+                let fail = |e: tokenizers::Error| IngestError::Tokenizer {
+                    name: name.to_string(),
+                    detail: e.to_string(),
+                };
+                let mut tok = tokenizers::Tokenizer::from_file(path).map_err(fail)?;
+                // A model's tokenizer.json often truncates to its window
+                // (MiniLM: 128): a count must see the whole text.
+                tok.with_truncation(None).map_err(fail)?;
+                tok.with_padding(None);
                 Engine::HuggingFace(Arc::new(tok))
             }
             _ => {

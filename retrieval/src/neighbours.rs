@@ -31,15 +31,10 @@ pub fn siblings(store: &SpanStore, ord: u32) -> Vec<u32> {
 
 /// The header row of the table a row belongs to.
 pub fn table_header(store: &SpanStore, ord: u32) -> Option<u32> {
-    let span = store.span(ord)?;
-    if span.kind != SpanKind::Row {
+    if store.span(ord)?.kind != SpanKind::Row {
         return None;
     }
-    siblings(store, ord).into_iter().find(|&o| {
-        store
-            .span(o)
-            .is_some_and(|s| s.kind == SpanKind::TableHeader)
-    })
+    table_of(store, ord)?.header
 }
 
 /// The enclosing sections, outermost first.
@@ -54,4 +49,47 @@ pub fn breadcrumb(store: &SpanStore, ord: u32) -> Vec<u32> {
     }
     out.reverse();
     out
+}
+
+/// A table's spans: a table's children follow it in the store (its header
+/// first, then its rows), so these are found without scanning the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSpans {
+    /// The table span (its text is the header line).
+    pub table: u32,
+    /// The header row, if the table has one.
+    pub header: Option<u32>,
+    /// The rows, in reading order.
+    pub rows: std::ops::Range<u32>,
+}
+
+/// The table a row or header row belongs to.
+pub fn table_of(store: &SpanStore, ord: u32) -> Option<TableSpans> {
+    let span = store.span(ord)?;
+    if !matches!(span.kind, SpanKind::Row | SpanKind::TableHeader) {
+        return None;
+    }
+    let table_id = &span.parent.as_ref()?.0;
+    let table = store.ord_of(table_id)?;
+    let child = |o: u32| {
+        store
+            .span(o)
+            .filter(|s| s.parent.as_ref().is_some_and(|p| &p.0 == table_id))
+    };
+    let mut next = table + 1;
+    let header = child(next)
+        .filter(|s| s.kind == SpanKind::TableHeader)
+        .map(|_| next);
+    if header.is_some() {
+        next += 1;
+    }
+    let mut end = next;
+    while child(end).is_some_and(|s| s.kind == SpanKind::Row) {
+        end += 1;
+    }
+    Some(TableSpans {
+        table,
+        header,
+        rows: next..end,
+    })
 }

@@ -3,8 +3,26 @@
 
 use super::BubbleParams;
 use crate::state::{Context, QueryState};
-use crate::text::{distinct_words, overlap, query_terms, word_hash, Lexical};
+use crate::table;
+use crate::text::{distinct_words, for_each_word, overlap, query_terms, word_hash, Lexical};
+use bubble_index::bubble_ingest::SpanKind;
+use bubble_index::SpanStore;
+use bubble_retrieval::neighbours::table_of;
 use std::cell::OnceCell;
+
+/// A table row's values, read against its table's header.
+#[derive(Debug, Clone)]
+pub(super) struct RowValues {
+    /// Distinct words of the values, without the labels.
+    pub words: Vec<u64>,
+    /// The first value, lowercased: what the row is about.
+    pub key: Option<String>,
+    /// Its table's ord.
+    pub table: u32,
+    /// Whether the query names its key ("the Business plan" for the
+    /// Business row): then it is the row asked for, not one of many.
+    pub named: bool,
+}
 
 /// Per-candidate features, indexed like `state.candidates`.
 pub(super) struct Features<'a> {
@@ -20,6 +38,16 @@ pub(super) struct Features<'a> {
     /// Per facet of a compound question, each candidate's cosine to it
     /// relative to the closest candidate's (0..1; 0 without a vector).
     facets: Vec<Vec<f32>>,
+    store: &'a SpanStore,
+    /// The query's distinct words (stopwords included: a key may be one).
+    query_words: Vec<u64>,
+    index_vectors: Option<&'a bubble_index::VectorIndex>,
+    ords: Vec<u32>,
+    /// A row's values, computed on first use (rows only).
+    rows: Vec<OnceCell<Option<RowValues>>>,
+    /// The sequence of a text's words, hashed: equal for the same content
+    /// whatever its case, punctuation or Markdown.
+    fingerprints: Vec<OnceCell<Option<u64>>>,
 }
 
 impl<'a> Features<'a> {
@@ -59,10 +87,60 @@ impl<'a> Features<'a> {
                 })
                 .collect(),
             words: texts.iter().map(|_| OnceCell::new()).collect(),
+            rows: texts.iter().map(|_| OnceCell::new()).collect(),
+            fingerprints: texts.iter().map(|_| OnceCell::new()).collect(),
+            ords: state.candidates.iter().map(|c| c.ord).collect(),
+            store,
+            query_words: distinct_words(&state.query),
+            index_vectors: index.vectors(),
             texts,
             vectors,
             terms: query.len().min(64),
             facets,
+        }
+    }
+
+    /// Candidate `i`'s values, if it is a row of a table with a header.
+    pub(super) fn row(&self, i: usize) -> Option<&RowValues> {
+        self.rows[i]
+            .get_or_init(|| row_values(self.store, self.ords[i], &self.query_words))
+            .as_ref()
+    }
+
+    /// Candidate `i`'s content fingerprint; `None` for texts too short to
+    /// call a repeat a duplicate (a "Yes", a lone number).
+    pub(super) fn fingerprint(&self, i: usize) -> Option<u64> {
+        *self.fingerprints[i].get_or_init(|| fingerprint(self.texts[i]))
+    }
+
+    /// The cosine of two candidates' stored vectors, if both have one.
+    pub(super) fn cosine(&self, i: usize, j: usize) -> Option<f32> {
+        Some(bubble_index::dot(self.vectors[i]?, self.vectors[j]?))
+    }
+
+    /// Number of candidates the features cover: those in the pool when the
+    /// pass began (spans it brings in later, headers and whole tables, are
+    /// read from the store through [`Features::span`]).
+    pub(super) fn len(&self) -> usize {
+        self.ords.len()
+    }
+
+    /// The features of any span by ord, uncached: for spans added during
+    /// the pass.
+    pub(super) fn span(&self, ord: u32) -> SpanFeatures<'a> {
+        SpanFeatures {
+            row: row_values(self.store, ord, &self.query_words),
+            fingerprint: self.store.span(ord).and_then(|s| fingerprint(&s.text)),
+            vector: self.index_vectors.and_then(|v| v.vector(ord)),
+        }
+    }
+
+    /// The features of candidate `i`, as [`Features::span`] gives them.
+    pub(super) fn of(&self, i: usize) -> SpanFeatures<'a> {
+        SpanFeatures {
+            row: self.row(i).cloned(),
+            fingerprint: self.fingerprint(i),
+            vector: self.vectors[i],
         }
     }
 
@@ -76,12 +154,18 @@ impl<'a> Features<'a> {
         self.words[i].get_or_init(|| distinct_words(self.texts[i]))
     }
 
-    /// How much of candidate `j` the candidate `i` already says: the cosine
-    /// of their stored vectors, or word overlap when the index has none.
+    /// How much of candidate `j` the candidate `i` already says: for two
+    /// rows, the share of `j`'s values that `i` has (rows of one table
+    /// share their labels, and their vectors sit at cosine 0.94 whatever
+    /// their values); otherwise the cosine of their stored vectors, or
+    /// word overlap when the index has none.
     pub(super) fn similarity(&self, i: usize, j: usize) -> f32 {
-        match (self.vectors[i], self.vectors[j]) {
-            (Some(a), Some(b)) => bubble_index::dot(a, b),
-            _ => overlap(self.words(j), self.words(i)),
+        if let (Some(a), Some(b)) = (self.row(i), self.row(j)) {
+            return overlap(&b.words, &a.words);
+        }
+        match self.cosine(i, j) {
+            Some(c) => c,
+            None => overlap(self.words(j), self.words(i)),
         }
     }
 
@@ -112,6 +196,41 @@ impl<'a> Features<'a> {
         }
         (self.lex[i].terms & !covered).count_ones() as f32 / self.terms as f32
     }
+}
+
+/// What duplicate detection compares, for one span.
+pub(super) struct SpanFeatures<'a> {
+    pub row: Option<RowValues>,
+    pub fingerprint: Option<u64>,
+    pub vector: Option<&'a [f32]>,
+}
+
+/// A row's values, if `ord` is a row of a table with a header.
+fn row_values(store: &SpanStore, ord: u32, query_words: &[u64]) -> Option<RowValues> {
+    let span = store.span(ord)?;
+    if span.kind != SpanKind::Row {
+        return None;
+    }
+    let t = table_of(store, ord)?;
+    let labels = table::labels(&store.span(t.header?)?.text);
+    let key = table::key(&labels, &span.text);
+    let key_words = key.as_deref().map(distinct_words).unwrap_or_default();
+    Some(RowValues {
+        words: table::value_words(&labels, &span.text),
+        named: !key_words.is_empty() && overlap(&key_words, query_words) == 1.0,
+        key,
+        table: t.table,
+    })
+}
+
+/// The hashed sequence of a text's words; `None` under five words.
+fn fingerprint(text: &str) -> Option<u64> {
+    let (mut h, mut n) = (0xcbf2_9ce4_8422_2325u64, 0);
+    for_each_word(text, |w| {
+        h = (h ^ w).wrapping_mul(0x0100_0000_01b3);
+        n += 1;
+    });
+    (n >= 5).then_some(h)
 }
 
 /// Each vector's cosine to `facet` divided by the highest, floored at 0.

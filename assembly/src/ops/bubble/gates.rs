@@ -104,6 +104,11 @@ impl Gates {
         Ok(())
     }
 
+    /// Tokens admitted so far, as counted for the rendering.
+    pub(super) fn used(&self) -> usize {
+        self.used
+    }
+
     /// Tokens left in the global budget.
     pub(super) fn room(&self) -> usize {
         self.budget.saturating_sub(self.used)

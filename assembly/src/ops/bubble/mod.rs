@@ -7,13 +7,16 @@
 //! relevance plus the query terms a span would newly cover, a
 //! cross-reference from the bubble (`links`), a bonus for a section the
 //! bubble lacks and, optionally, facet gain, against a similarity ceiling,
-//! with per-document and per-section caps, and brings a chosen row's table
-//! header along.
+//! with per-document and per-section caps; it brings a chosen row's table
+//! header along, takes a small relevant table whole, and folds a duplicate
+//! of a selected span (the same content in another file or format) into it.
 
+mod duplicates;
 mod features;
 mod gates;
 mod links;
 mod modes;
+mod tables;
 
 use crate::operator::Operator;
 use crate::state::{Context, QueryState};
@@ -82,6 +85,11 @@ pub struct BubbleParams {
     /// a `retrieve` with `facets`, which embeds them). It counts toward the
     /// relevance floor too.
     pub facet_weight: f32,
+    /// Bonus for a table row whose key the query names (default mode): "the
+    /// Business plan" names the Business row of every table, which BM25 and
+    /// a sentence encoder rank below prose that repeats the question's words.
+    /// It counts toward the relevance floor too.
+    pub named_row_weight: f32,
     /// Candidates scoring below this (relative to the best) are low relevance.
     pub min_relevance: f32,
     /// MMR's trade-off between relevance and novelty.
@@ -89,6 +97,14 @@ pub struct BubbleParams {
     /// The bubble is built for this many times the request's budget: room
     /// for a `compress` step after it to choose from (1: the budget itself).
     pub budget_factor: f32,
+    /// A selected row's whole table comes in when it costs at most this
+    /// share of the budget and fits what is left (default mode; 0: never).
+    pub whole_table_share: f32,
+    /// Fold duplicates of selected spans into them (default mode).
+    pub fold_duplicates: bool,
+    /// Cosine of stored vectors at or above which two spans (not rows,
+    /// which compare by values) are duplicates.
+    pub duplicate_cosine: f32,
 }
 
 impl Default for BubbleParams {
@@ -108,9 +124,13 @@ impl Default for BubbleParams {
             link_weight: 0.5,
             section_weight: 0.1,
             facet_weight: 0.0,
+            named_row_weight: 0.5,
             min_relevance: 0.05,
             lambda: 0.5,
             budget_factor: 1.0,
+            whole_table_share: 0.3,
+            fold_duplicates: true,
+            duplicate_cosine: 0.97,
         }
     }
 }
@@ -130,9 +150,10 @@ impl Bubble {
             || p.link_weight < 0.0
             || p.section_weight < 0.0
             || p.facet_weight < 0.0
+            || p.named_row_weight < 0.0
         {
             return Err(
-                "max_similarity must be in 0..=1; redundancy_weight, link_weight, section_weight and facet_weight non-negative"
+                "max_similarity must be in 0..=1; redundancy_weight and the link, section, facet and named-row weights non-negative"
                     .into(),
             );
         }
@@ -141,6 +162,10 @@ impl Bubble {
             || p.section_share == 0.0
         {
             return Err("delta must be in 0..=1 and section_share in (0, 1]".into());
+        }
+        if !(0.0..=1.0).contains(&p.whole_table_share) || !(0.0..=1.0).contains(&p.duplicate_cosine)
+        {
+            return Err("whole_table_share and duplicate_cosine must be in 0..=1".into());
         }
         if !(1.0..=16.0).contains(&p.budget_factor) {
             return Err("budget_factor must be in 1..=16".into());
@@ -187,11 +212,12 @@ impl Bubble {
             BubbleMode::Mmr => modes::mmr(self.params.lambda, ctx, state, &features),
         }
         format!(
-            "{:?} mode: {} of {} candidates selected for {} tokens, {} section(s), slack pool {} tokens left",
+            "{:?} mode: {} of {} candidates selected for {} tokens ({} counted through the gates), {} section(s), slack pool {} tokens left",
             self.params.mode,
             state.selected.len(),
             state.candidates.len(),
             state.budget,
+            gates.used(),
             gates.sections_used(),
             gates.slack
         )

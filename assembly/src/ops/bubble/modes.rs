@@ -1,14 +1,15 @@
 //! The greedy passes of each mode.
 
+use super::duplicates::duplicate_of;
 use super::features::{best_retrieval, Features};
 use super::gates::Gates;
 use super::links::LinkTargets;
-use super::BubbleParams;
+use super::{tables, BubbleParams};
 use crate::candidate::Candidate;
 use crate::cost::CostModel;
-use crate::ops::retrieve::hit_for;
 use crate::state::{Context, QueryState};
 use crate::text::overlap_with;
+use bubble_index::bubble_ingest::SpanKind;
 use std::collections::{HashMap, HashSet};
 
 /// Indices of candidates in descending `key`, ties broken by span id.
@@ -36,12 +37,12 @@ pub(super) fn paper(
         c.scores.final_score = (c.scores.tf + c.scores.prior) * c.scores.length_penalty;
     }
     let mut bubble_words: HashSet<u64> = HashSet::new();
-    let mut costs = CostModel::default();
+    let mut costs = CostModel::new(ctx);
     for i in ordered_by(state, |c| c.scores.final_score) {
         let section = gates.section(state, i);
         let redundancy = overlap_with(f.words(i), &bubble_words);
         state.candidates[i].scores.redundancy = redundancy;
-        let cost = costs.cost(ctx.counter, &state.candidates[i], gates.room());
+        let cost = costs.cost(&state.candidates[i], gates.room());
         let verdict = if state.candidates[i].scores.final_score <= 0.0 {
             Err("low_relevance")
         } else if redundancy >= p.delta {
@@ -59,21 +60,17 @@ pub(super) fn paper(
 /// The baseline: retrieval order, the global budget as the only gate.
 pub(super) fn top_k(ctx: &Context<'_>, state: &mut QueryState) {
     let mut used = 0;
-    let mut costs = CostModel::default();
+    let mut costs = CostModel::new(ctx);
     for i in ordered_by(state, |c| c.scores.retrieval) {
         state.candidates[i].scores.final_score = state.candidates[i].scores.retrieval;
-        let cost = costs.cost(
-            ctx.counter,
-            &state.candidates[i],
-            state.budget.saturating_sub(used),
-        );
+        let cost = costs.cost(&state.candidates[i], state.budget.saturating_sub(used));
         admit_if_fits(state, &mut costs, i, cost, &mut used);
     }
 }
 
 fn admit_if_fits(
     state: &mut QueryState,
-    costs: &mut CostModel,
+    costs: &mut CostModel<'_>,
     i: usize,
     cost: usize,
     used: &mut usize,
@@ -141,7 +138,7 @@ pub(super) fn mmr(lambda: f32, ctx: &Context<'_>, state: &mut QueryState, f: &Fe
     let best = best_retrieval(state);
     let mut redundancy = vec![0.0f32; state.candidates.len()];
     let mut used = 0;
-    let mut costs = CostModel::default();
+    let mut costs = CostModel::new(ctx);
     greedy(
         state,
         &mut redundancy,
@@ -152,7 +149,7 @@ pub(super) fn mmr(lambda: f32, ctx: &Context<'_>, state: &mut QueryState, f: &Fe
             state.candidates[i].scores.final_score = score;
             state.candidates[i].scores.redundancy = redundancy[i];
             let room = state.budget.saturating_sub(used);
-            let cost = costs.cost(ctx.counter, &state.candidates[i], room);
+            let cost = costs.cost(&state.candidates[i], room);
             let admitted = admit_if_fits(state, &mut costs, i, cost, &mut used);
             if admitted {
                 raise_redundancy(state, f, redundancy, i);
@@ -175,6 +172,10 @@ struct Selection<'g> {
     per_doc: HashMap<String, usize>,
     /// Per facet: the closest an admitted span comes to it (relative cosine).
     facets_reached: Vec<f32>,
+    /// Tables with an admitted row the query names.
+    named_tables: HashSet<u32>,
+    /// Tables with an admitted row.
+    tables: HashSet<u32>,
 }
 
 /// Ours: after every admission the rest is re-scored by relevance, the
@@ -196,24 +197,29 @@ pub(super) fn default_mode(
         linked: vec![false; state.candidates.len()],
         per_doc: HashMap::new(),
         facets_reached: vec![0.0; f.facet_count()],
+        named_tables: HashSet::new(),
+        tables: HashSet::new(),
     };
     let links = if p.link_weight > 0.0 {
         LinkTargets::new(state)
     } else {
         LinkTargets::default()
     };
-    let mut costs = CostModel::default();
+    let mut costs = CostModel::new(ctx);
     let link = |sel: &Selection, i: usize| p.link_weight * f32::from(u8::from(sel.linked[i]));
     let novelty = |sel: &Selection, i: usize| {
         p.section_weight * f32::from(u8::from(!sel.gates.section_reached(i)))
     };
     let facet = |sel: &Selection, i: usize| p.facet_weight * f.facet_gain(i, &sel.facets_reached);
+    let named =
+        |i: usize| p.named_row_weight * f32::from(u8::from(f.row(i).is_some_and(|r| r.named)));
     let score = |state: &QueryState, sel: &Selection, i: usize| {
         let c = &state.candidates[i];
         c.scores.retrieval / best
             + p.coverage_weight * f.coverage_gain(i, sel.covered)
             + c.scores.prior
             + link(sel, i)
+            + named(i)
             + novelty(sel, i)
             + facet(sel, i)
             - p.redundancy_weight * sel.redundancy[i]
@@ -222,22 +228,58 @@ pub(super) fn default_mode(
         let c = &mut state.candidates[i];
         c.scores.coverage_gain = f.coverage_gain(i, sel.covered);
         c.scores.link = link(sel, i);
+        c.scores.named_row = named(i);
         c.scores.new_section = novelty(sel, i);
         c.scores.facet_gain = f.facet_gain(i, &sel.facets_reached);
         c.scores.redundancy = sel.redundancy[i];
         c.scores.final_score = final_score;
         let section = sel.gates.section(state, i);
+        // A header row alone says nothing: it comes with a row of its table.
+        if state.candidates[i].kind == SpanKind::TableHeader {
+            state.candidates[i].decide(false, "low_relevance", "bubble");
+            sel.gates.decided(section);
+            return false;
+        }
+        // Once the query's own row of a table is in (the Business row of
+        // "the Business plan"), the table's other rows are not what was
+        // asked, however well their shared labels match.
+        if let Some(row) = f.row(i) {
+            if !row.named && sel.named_tables.contains(&row.table) {
+                state.candidates[i].decide(false, "low_relevance", "bubble");
+                sel.gates.decided(section);
+                return false;
+            }
+        }
+        if p.fold_duplicates {
+            if let Some(k) = duplicate_of(f, state, i, p.duplicate_cosine) {
+                let reason = format!("duplicate_of:{}", state.candidates[k].span_id);
+                let (kept, folded) = (state.candidates[k].ord, state.candidates[i].ord);
+                state.candidates[i].decide(false, reason, "bubble");
+                state.duplicates.entry(kept).or_default().push(folded);
+                // The query's row of this table is in, as its duplicate.
+                if let Some(row) = f.row(i).filter(|r| r.named) {
+                    sel.named_tables.insert(row.table);
+                }
+                sel.gates.decided(section);
+                return false;
+            }
+        }
+        // A table is one unit for the document cap: its first row counts.
+        let in_open_table = f.row(i).is_some_and(|r| sel.tables.contains(&r.table));
         let c = &state.candidates[i];
-        let cost = costs.cost(ctx.counter, c, sel.gates.room());
+        let cost = costs.cost(c, sel.gates.room());
         let lift = c.scores.new_section + p.facet_weight * c.scores.facet_gain;
         let verdict = if c.scores.retrieval / best + lift < p.min_relevance
             && c.scores.coverage_gain == 0.0
             && c.scores.link == 0.0
+            && c.scores.named_row == 0.0
         {
             Err("low_relevance")
         } else if sel.redundancy[i] >= p.max_similarity {
             Err("too_redundant")
-        } else if sel.per_doc.get(&c.doc_id).copied().unwrap_or(0) >= p.max_per_doc {
+        } else if !in_open_table
+            && sel.per_doc.get(&c.doc_id).copied().unwrap_or(0) >= p.max_per_doc
+        {
             Err("cap_reached")
         } else {
             sel.gates.check(section, cost)
@@ -250,12 +292,33 @@ pub(super) fn default_mode(
         for (k, r) in sel.facets_reached.iter_mut().enumerate() {
             *r = r.max(f.facet(k, i));
         }
-        *sel.per_doc
-            .entry(state.candidates[i].doc_id.clone())
-            .or_default() += 1;
+        if !in_open_table {
+            *sel.per_doc
+                .entry(state.candidates[i].doc_id.clone())
+                .or_default() += 1;
+        }
+        if let Some(row) = f.row(i) {
+            sel.tables.insert(row.table);
+        }
         raise_redundancy(state, f, &mut sel.redundancy, i);
         links.follow(state, f.text(i), &mut sel.linked, i);
-        expand_table_header(ctx, state, sel.gates, &mut costs, i);
+        tables::expand_header(ctx, state, sel.gates, &mut costs, i);
+        // The rest of a small table: one unit, not counted per row against
+        // the document cap. A row the query names is the answer itself.
+        let rows = match f.row(i) {
+            Some(row) if row.named => {
+                sel.named_tables.insert(row.table);
+                Vec::new()
+            }
+            Some(row) if !sel.named_tables.contains(&row.table) => {
+                tables::take_whole(ctx, state, sel.gates, &mut costs, i, p.whole_table_share)
+            }
+            _ => Vec::new(),
+        };
+        for r in rows.into_iter().filter(|&r| r < f.len()) {
+            sel.covered |= f.lex[r].terms;
+            raise_redundancy(state, f, &mut sel.redundancy, r);
+        }
         true
     });
 }
@@ -263,7 +326,7 @@ pub(super) fn default_mode(
 pub(super) fn decide(
     state: &mut QueryState,
     gates: &mut Gates,
-    costs: &mut CostModel,
+    costs: &mut CostModel<'_>,
     i: usize,
     section: usize,
     cost: usize,
@@ -279,50 +342,4 @@ pub(super) fn decide(
         Err(reason) => state.candidates[i].decide(false, reason, "bubble"),
     }
     gates.decided(section);
-}
-
-/// A selected row brings its table's header row, budget permitting, so the
-/// numbers in it keep their meaning when read alone. The header may already
-/// be a candidate (from `expand`, or still undecided): it is decided
-/// here, once, either way.
-fn expand_table_header(
-    ctx: &Context<'_>,
-    state: &mut QueryState,
-    gates: &mut Gates,
-    costs: &mut CostModel,
-    row: usize,
-) {
-    let store = ctx.retriever.index().store();
-    let Some(header_ord) =
-        bubble_retrieval::neighbours::table_header(store, state.candidates[row].ord)
-    else {
-        return;
-    };
-    let (i, added) = match state.index_of(header_ord) {
-        Some(h) if state.candidates[h].is_selected() => return,
-        Some(h) => (h, false),
-        None => {
-            let Some(hit) = hit_for(ctx, header_ord, 0.0) else {
-                return;
-            };
-            (state.add_candidate(Candidate::from_hit(&hit)), true)
-        }
-    };
-    let from = state.candidates[row].span_id.clone();
-    let section = gates.section(state, i);
-    let cost = costs.cost(ctx.counter, &state.candidates[i], gates.room());
-    match gates.check(section, cost) {
-        Ok(()) => {
-            gates.admit(section, cost);
-            costs.admit(&state.candidates[i]);
-            state.candidates[i].scores.final_score = state.candidates[row].scores.final_score;
-            state.candidates[i].decide(true, format!("expanded_from:{from}"), "bubble");
-            state.selected.push(i);
-        }
-        // A header still waiting gets its own turn; a new one is decided now.
-        Err(reason) if added => {
-            state.candidates[i].decide(false, reason, "bubble");
-        }
-        Err(_) => {}
-    }
 }

@@ -19,7 +19,7 @@ pub use record::{CompressionTrace, GroupRecord, UnitRecord};
 
 use crate::excerpt::Excerpts;
 use crate::operator::Operator;
-use crate::render::render;
+use crate::render::{render, Shown};
 use crate::state::{Context, QueryState};
 use crate::AssemblyError;
 use bubble_compress::{Compression, Fate, Method, Params, Target};
@@ -239,12 +239,26 @@ impl Compress {
         let store = ctx.retriever.index().store();
         let rendered = |c: &Compression| {
             let (selected, excerpts) = shown(state, input, spans, c, self.params.input);
-            let (text, _) = render(store, &state.candidates, &selected, &excerpts);
+            let (text, _) = render(
+                store,
+                Shown {
+                    selected: &selected,
+                    excerpts: &excerpts,
+                    ..state.shown()
+                },
+            );
             ctx.counter.count(&text)
         };
         // The first target: the budget less what the input's headings and
         // markers cost when rendered whole.
-        let (text, _) = render(store, &state.candidates, spans, &Excerpts::new());
+        let (text, _) = render(
+            store,
+            Shown {
+                selected: spans,
+                excerpts: &Excerpts::new(),
+                ..state.shown()
+            },
+        );
         let overhead = ctx
             .counter
             .count(&text)
