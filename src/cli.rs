@@ -199,6 +199,35 @@ pub enum EvalCommand {
     Units(EvalUnitsArgs),
     /// Compression methods under one hard budget (SQuAD, HotpotQA, SciFact).
     Compress(EvalCompressArgs),
+    /// Passage in bubble on a documentation set (questions in the peers' format).
+    Docs(EvalDocsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalDocsArgs {
+    /// The documentation folder (scripts/fetch-nodejs-docs puts it here).
+    #[arg(long, default_value = "corpora/external/nodejs-18")]
+    pub corpus: PathBuf,
+    /// Questions (JSONL: id, query, gold_snippet, gold_file, split[, alt_gold]).
+    #[arg(long, default_value = "corpora/nodejs-questions.jsonl")]
+    pub queries: PathBuf,
+    /// Which questions: test, train or all.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Token budgets, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "256,512,1024")]
+    pub budgets: Vec<usize>,
+    /// Candidates retrieved per question.
+    #[arg(long, default_value_t = 100)]
+    pub depth: usize,
+    /// Work folder for the index (reused).
+    #[arg(long, default_value = ".bubble/eval")]
+    pub work: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -3,7 +3,7 @@
 
 use crate::cli::{
     CompressDataset, Dataset, EvalAblationArgs, EvalBubbleArgs, EvalCommand, EvalCompressArgs,
-    EvalRetrievalArgs, EvalUnitsArgs,
+    EvalDocsArgs, EvalRetrievalArgs, EvalUnitsArgs,
 };
 use crate::commands::load_embedder_noisily;
 use crate::progress::BuildBar;
@@ -18,6 +18,7 @@ pub fn run(what: EvalCommand) -> Result<ExitCode> {
         EvalCommand::Ablation(args) => eval_ablation(args),
         EvalCommand::Units(args) => eval_units(args),
         EvalCommand::Compress(args) => eval_compress(args),
+        EvalCommand::Docs(args) => eval_docs(args),
     }
 }
 
@@ -140,6 +141,36 @@ fn eval_compress(args: EvalCompressArgs) -> Result<ExitCode> {
     };
     let mut bar = BuildBar::new();
     let result = bubble_eval::compress::run(&opts, &embedder, &mut |p| bar.update(p))?;
+    bar.finish();
+    print_result(args.json, &result, || result.to_table())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_docs(args: EvalDocsArgs) -> Result<ExitCode> {
+    if !args.corpus.is_dir() {
+        anyhow::bail!(
+            "no documentation at {} (scripts/fetch-nodejs-docs fetches the Node.js manual)",
+            args.corpus.display()
+        );
+    }
+    if !["test", "train", "all"].contains(&args.split.as_str()) {
+        anyhow::bail!("--split must be test, train or all, not {:?}", args.split);
+    }
+    let questions = bubble_eval::docs::load_questions(&args.queries, &args.split)?;
+    let embedder = load_embedder_noisily(&args.model)?;
+    let name = args
+        .corpus
+        .file_name()
+        .map_or("docs".into(), |n| n.to_string_lossy().to_string());
+    let opts = bubble_eval::docs::DocsEvalOptions {
+        corpus: args.corpus,
+        work_dir: args.work.join(format!("docs-{name}")),
+        budgets: args.budgets,
+        depth: args.depth,
+    };
+    let mut bar = BuildBar::new();
+    let result =
+        bubble_eval::docs::run_docs(&questions, &opts, embedder.as_ref(), &mut |p| bar.update(p))?;
     bar.finish();
     print_result(args.json, &result, || result.to_table())?;
     Ok(ExitCode::SUCCESS)

@@ -77,20 +77,7 @@ struct Relevant {
 
 /// Runs the ablation.
 pub fn run(opts: &AblationOptions, embedder: Option<&Embedder>) -> Result<Ablation, EvalError> {
-    let text = std::fs::read_to_string(&opts.queries).map_err(|source| EvalError::Io {
-        path: opts.queries.clone(),
-        source,
-    })?;
-    let gold: Vec<Gold> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str(l).map_err(|e| EvalError::Format {
-                what: opts.queries.display().to_string(),
-                detail: e.to_string(),
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let gold: Vec<Gold> = crate::jsonl::read(&opts.queries)?;
     let index_dir = opts.work_dir.join("index");
     build(
         &index_dir,

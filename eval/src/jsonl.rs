@@ -1,10 +1,30 @@
-//! Writing converted datasets as Bubble's JSONL input, atomically.
+//! Reading JSONL question files, and writing converted datasets as
+//! Bubble's JSONL input, atomically.
 
 use crate::EvalError;
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+/// Reads one `T` per non-empty line of a JSONL file; a bad line is an
+/// error naming the file and line.
+pub(crate) fn read<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, EvalError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l).map_err(|e| EvalError::Format {
+                what: format!("{} line {}", path.display(), n + 1),
+                detail: e.to_string(),
+            })
+        })
+        .collect()
+}
 
 /// One JSONL record as Bubble's ingester reads it.
 #[derive(Serialize)]

@@ -7,6 +7,7 @@
 pub mod ablation;
 pub mod bubble;
 pub mod compress;
+pub mod docs;
 pub mod error;
 pub mod hotpotqa;
 mod jsonl;

@@ -219,10 +219,21 @@ pub(crate) fn corpus_index(
 ) -> Result<(Index, IndexingStats), EvalError> {
     let corpus = work_dir.join("corpus.jsonl");
     write(&corpus)?;
+    folder_index(work_dir, &corpus, embedder, progress)
+}
+
+/// Indexes `corpus` (a file or folder) into `work_dir`, reusing the index of
+/// an earlier run when nothing changed; the index and its build's figures.
+pub(crate) fn folder_index(
+    work_dir: &Path,
+    corpus: &Path,
+    embedder: Option<&Embedder>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Index, IndexingStats), EvalError> {
     let index_dir = work_dir.join("index");
     let report = build(
         &index_dir,
-        std::slice::from_ref(&corpus),
+        &[corpus.to_path_buf()],
         &BuildOptions::default(),
         embedder,
         progress,
