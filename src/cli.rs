@@ -31,6 +31,60 @@ pub enum Command {
         #[command(subcommand)]
         what: EvalCommand,
     },
+    /// Train a model Bubble uses.
+    Train {
+        #[command(subcommand)]
+        what: TrainCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// The RankGen-style ranker's heads, on data never used for evaluation.
+    Rank(TrainRankArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RankDataset {
+    /// SciFact's training claims.
+    Scifact,
+    /// The training split of the Node.js documentation questions.
+    Nodejs,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainRankArgs {
+    /// Training data, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "scifact,nodejs"
+    )]
+    pub dataset: Vec<RankDataset>,
+    /// Where to write the heads.
+    #[arg(long, default_value = "assets/ranker/all-MiniLM-L6-v2.heads")]
+    pub out: PathBuf,
+    /// The SciFact CSV zip.
+    #[arg(long, default_value = "../shared/data/scifact/scifact.zip")]
+    pub scifact: PathBuf,
+    /// The documentation folder.
+    #[arg(long, default_value = "corpora/external/nodejs-18")]
+    pub corpus: PathBuf,
+    /// Its questions (the `train` split is used).
+    #[arg(long, default_value = "corpora/nodejs-questions.jsonl")]
+    pub queries: PathBuf,
+    /// Passes over the examples.
+    #[arg(long, default_value_t = 4)]
+    pub epochs: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Work folder with the evaluations' indexes (reused, built if missing).
+    #[arg(long, default_value = ".bubble/eval")]
+    pub work: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +103,10 @@ pub struct ModelArgs {
     /// after scripts/setup --gpu).
     #[arg(long, global = true, value_enum, default_value = "cpu")]
     pub device: DeviceArg,
+    /// The ranker's heads (default: the shipped assets/ranker/<model>.heads;
+    /// `none`: score by the plain cosine).
+    #[arg(long, global = true)]
+    pub ranker: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -162,6 +220,10 @@ pub struct ContextArgs {
     /// Token budget of the rendered bubble.
     #[arg(long)]
     pub budget: usize,
+    /// Fill the budget: no relevance floor, the bubble stops only when
+    /// nothing more fits (for broad questions that need many sources).
+    #[arg(long)]
+    pub fill: bool,
     /// A shipped pipeline (default, compressed, multihop, paper, topk) or a JSON pipeline file.
     #[arg(long, default_value = "default")]
     pub pipeline: String,
@@ -220,6 +282,10 @@ pub struct EvalDocsArgs {
     /// Candidates retrieved per question.
     #[arg(long, default_value_t = 100)]
     pub depth: usize,
+    /// More methods to compare: pipeline JSON files (their steps after a
+    /// leading `retrieve` run on the shared candidate pool).
+    #[arg(long = "pipeline")]
+    pub pipelines: Vec<PathBuf>,
     /// Work folder for the index (reused).
     #[arg(long, default_value = ".bubble/eval")]
     pub work: PathBuf,
@@ -355,6 +421,10 @@ pub struct EvalRetrievalArgs {
     /// Also measure weighted fusion with this dense weight.
     #[arg(long, default_value_t = 0.5)]
     pub dense_weight: f32,
+    /// The ranker's weight in the `rerank` mode (the weighted hybrid's top
+    /// 100 reranked; measured when ranker heads are found).
+    #[arg(long, default_value_t = 0.5)]
+    pub ranker_weight: f32,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

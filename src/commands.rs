@@ -10,6 +10,7 @@ use bubble_index::{
     build, find_models_dir, BuildOptions, BuildReport, Embedder, Index, WalkOptions,
 };
 use bubble_retrieval::{Fusion, Mode, Retriever, SearchRequest, SpanFilter};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Exit code when the run succeeded but some files were skipped.
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             what: TraceCommand::Show { file },
         } => trace_show(&file),
         Command::Eval { what } => crate::evals::run(what),
+        Command::Train { what } => crate::train::run(what),
     }
 }
 
@@ -50,6 +52,61 @@ fn load_embedder(args: &ModelArgs) -> Result<(Option<Embedder>, Option<String>)>
         Err(why) if required => bail!("embedding model required (BUBBLE_REQUIRE_MODELS=1): {why}"),
         Err(why) => Ok((None, Some(format!("BM25 only: {why}")))),
     }
+}
+
+/// The ranker's heads: `--ranker FILE`, else the shipped heads for the
+/// model beside the executable or the working folder; `--ranker none`, or
+/// no heads found, scores by the plain cosine. Heads that do not fit the
+/// model are an error, not a silent cosine.
+pub(crate) fn load_ranker(
+    args: &ModelArgs,
+    embedder: Option<&Embedder>,
+) -> Result<Option<bubble_rank::Ranker>> {
+    let Some(embedder) = embedder else {
+        return Ok(None);
+    };
+    let path = match &args.ranker {
+        Some(p) if p.as_os_str() == "none" => return Ok(None),
+        Some(p) => p.clone(),
+        None => {
+            let model = embedder.id().split('@').next().unwrap_or_default();
+            let rel = Path::new("assets/ranker").join(format!("{model}.heads"));
+            let found = std::env::current_exe()
+                .ok()
+                .into_iter()
+                .flat_map(|exe| {
+                    exe.ancestors()
+                        .skip(1)
+                        .map(Path::to_path_buf)
+                        .collect::<Vec<_>>()
+                })
+                .chain(std::env::current_dir().ok())
+                .map(|d| d.join(&rel))
+                .find(|p| p.is_file());
+            match found {
+                Some(p) => p,
+                None => return Ok(None),
+            }
+        }
+    };
+    let heads = bubble_rank::Heads::read(&path)?;
+    let trained_for = heads.meta["model"].as_str().unwrap_or_default();
+    if trained_for != embedder.id() {
+        bail!(
+            "ranker heads {} were trained for model {trained_for:?}, not {:?} (retrain: bubble train rank)",
+            path.display(),
+            embedder.id()
+        );
+    }
+    if heads.dim() != embedder.dim() {
+        bail!(
+            "ranker heads {} are for vectors of {}, the model makes {}",
+            path.display(),
+            heads.dim(),
+            embedder.dim()
+        );
+    }
+    Ok(Some(heads.ranker()))
 }
 
 /// [`load_embedder`] for commands that print results, not a summary: the
@@ -228,7 +285,9 @@ fn search(args: SearchArgs) -> Result<ExitCode> {
     }
     for (i, h) in resp.hits.iter().enumerate() {
         let channel = |c: &Option<bubble_retrieval::ChannelScore>| {
-            c.map_or("-".to_string(), |c| format!("#{} {:.3}", c.rank, c.score))
+            c.map_or("-".to_string(), |c| {
+                format!("#{} {:.3}", c.position, c.score)
+            })
         };
         println!(
             "{:>2}. {:.4}  {}:{}-{}  [{}]  bm25 {}  dense {}",
@@ -283,12 +342,19 @@ fn context(args: ContextArgs) -> Result<ExitCode> {
         })?,
     };
     let pipeline = bubble_assembly::Pipeline::from_json(&json)?;
+    let ranker = load_ranker(&args.model, embedder.as_ref())?;
     let ctx = bubble_assembly::Context {
         retriever: Retriever::new(&index, embedder.as_ref()),
         counter: &counter,
+        ranker: ranker.as_ref(),
     };
-    let (out, trace) =
-        bubble_assembly::assemble(&ctx, &pipeline, &args.query.join(" "), args.budget)?;
+    let (out, trace) = bubble_assembly::assemble_with(
+        &ctx,
+        &pipeline,
+        &args.query.join(" "),
+        args.budget,
+        args.fill,
+    )?;
     if let Some(path) = &args.trace {
         std::fs::write(path, serde_json::to_vec_pretty(&trace)?)
             .with_context(|| format!("writing {}", path.display()))?;

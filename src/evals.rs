@@ -38,6 +38,8 @@ fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {
         ],
         depth: 100,
         ef: 128,
+        rerank: crate::commands::load_ranker(&args.model, embedder.as_ref())?
+            .map(|r| (r, args.ranker_weight)),
     };
     let mut bar = BuildBar::new();
     let result = bubble_eval::retrieval::run_scifact(&data, &opts, embedder.as_ref(), &mut |p| {
@@ -77,9 +79,15 @@ fn eval_bubble(args: EvalBubbleArgs) -> Result<ExitCode> {
         budgets: args.budgets,
         depth: args.depth,
     };
+    let ranker = crate::commands::load_ranker(&args.model, embedder.as_ref())?;
     let mut bar = BuildBar::new();
-    let result =
-        bubble_eval::bubble::run_hotpotqa(&data, &opts, embedder.as_ref(), &mut |p| bar.update(p))?;
+    let result = bubble_eval::bubble::run_hotpotqa(
+        &data,
+        &opts,
+        embedder.as_ref(),
+        ranker.as_ref(),
+        &mut |p| bar.update(p),
+    )?;
     bar.finish();
     print_result(args.json, &result, || result.to_table())?;
     Ok(ExitCode::SUCCESS)
@@ -93,7 +101,8 @@ fn eval_ablation(args: EvalAblationArgs) -> Result<ExitCode> {
         budget: args.budget,
         work_dir: args.work.join("ablation"),
     };
-    let result = bubble_eval::ablation::run(&opts, embedder.as_ref())?;
+    let ranker = crate::commands::load_ranker(&args.model, embedder.as_ref())?;
+    let result = bubble_eval::ablation::run(&opts, embedder.as_ref(), ranker.as_ref())?;
     // `--json` prints the rows, as it always has.
     print_result(args.json, &result.rows, || result.to_table())?;
     Ok(ExitCode::SUCCESS)
@@ -158,19 +167,36 @@ fn eval_docs(args: EvalDocsArgs) -> Result<ExitCode> {
     }
     let questions = bubble_eval::docs::load_questions(&args.queries, &args.split)?;
     let embedder = load_embedder_noisily(&args.model)?;
-    let name = args
-        .corpus
-        .file_name()
-        .map_or("docs".into(), |n| n.to_string_lossy().to_string());
+    let mut extra = Vec::new();
+    for path in &args.pipelines {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading pipeline {}", path.display()))?;
+        let spec: bubble_assembly::PipelineSpec = serde_json::from_str(&text)
+            .with_context(|| format!("parsing pipeline {}", path.display()))?;
+        let mut steps = serde_json::to_value(&spec.steps)?;
+        if let Some(list) = steps.as_array_mut() {
+            if list.first().is_some_and(|s| s["op"] == "retrieve") {
+                list.remove(0);
+            }
+        }
+        extra.push((spec.name, steps.to_string()));
+    }
     let opts = bubble_eval::docs::DocsEvalOptions {
         corpus: args.corpus,
-        work_dir: args.work.join(format!("docs-{name}")),
+        work_dir: args.work,
         budgets: args.budgets,
         depth: args.depth,
+        extra,
     };
     let mut bar = BuildBar::new();
-    let result =
-        bubble_eval::docs::run_docs(&questions, &opts, embedder.as_ref(), &mut |p| bar.update(p))?;
+    let ranker = crate::commands::load_ranker(&args.model, embedder.as_ref())?;
+    let result = bubble_eval::docs::run_docs(
+        &questions,
+        &opts,
+        embedder.as_ref(),
+        ranker.as_ref(),
+        &mut |p| bar.update(p),
+    )?;
     bar.finish();
     print_result(args.json, &result, || result.to_table())?;
     Ok(ExitCode::SUCCESS)

@@ -232,7 +232,7 @@ fn search_reports_channels_and_applies_filters() {
     let hits = r["hits"].as_array().unwrap();
     assert!(!hits.is_empty());
     for (i, h) in hits.iter().enumerate() {
-        assert_eq!(h["bm25"]["rank"], i as u64 + 1);
+        assert_eq!(h["bm25"]["position"], i as u64 + 1);
         assert!(h["byte_range"]["end"].as_u64() > h["byte_range"]["start"].as_u64());
     }
     let r = search(&["--path", "**/*.csv", "--kind", "row", "Business plan price"]);

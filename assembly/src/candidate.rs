@@ -40,8 +40,8 @@ pub struct Scores {
     pub redundancy: f32,
     /// The score the greedy pass ordered it by.
     pub final_score: f32,
-    /// The rank operator's score: the span as a continuation of the query.
-    pub rank: Option<f32>,
+    /// The ranker's score: the span as a continuation of the query.
+    pub ranker: Option<f32>,
 }
 
 /// Why a candidate is in or out. The texts are fixed words except for

@@ -76,10 +76,24 @@ pub fn assemble(
     query: &str,
     budget: usize,
 ) -> Result<(BubbleOutput, Trace), AssemblyError> {
+    assemble_with(ctx, pipeline, query, budget, false)
+}
+
+/// [`assemble`], and with `fill` the bubble's relevance floor off: it
+/// stops only when nothing more fits (for broad questions that need many
+/// sources, where stopping early starves them).
+pub fn assemble_with(
+    ctx: &Context<'_>,
+    pipeline: &Pipeline,
+    query: &str,
+    budget: usize,
+    fill: bool,
+) -> Result<(BubbleOutput, Trace), AssemblyError> {
     if query.trim().is_empty() {
         return Err(AssemblyError::Request("empty query".into()));
     }
     let mut state = QueryState::new(query, budget);
+    state.fill = fill;
     pipeline.run(ctx, &mut state)?;
     // The budget is a promise: render (again) if the pipeline did not end with it.
     fit_budget(ctx, &mut state, "render");
@@ -91,6 +105,7 @@ pub fn assemble(
             budget,
             tokenizer: ctx.counter.name().to_string(),
             pipeline: pipeline.name().to_string(),
+            fill,
         },
         pipeline.spec().clone(),
         TraceIndex {

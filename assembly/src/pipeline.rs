@@ -16,7 +16,7 @@
 use crate::operator::Operator;
 use crate::ops::bubble::{Bubble, BubbleParams};
 use crate::ops::compress::{Compress, CompressParams};
-use crate::ops::rank::Rank;
+use crate::ops::rank::{Rank, RankParams};
 use crate::ops::render::Render;
 use crate::ops::retrieve::{Expand, ExpandParams, Fuse, Retrieve, RetrieveParams};
 use crate::ops::units::{Units, UnitsParams};
@@ -288,15 +288,12 @@ fn build_op(name: &str, p: Value) -> Result<Box<dyn Operator>, String> {
         "units" => Box::new(Units::new(params::<UnitsParams>(p)?)?),
         "bubble" => Box::new(Bubble::new(params::<BubbleParams>(p)?)?),
         "compress" => Box::new(Compress::new(params::<CompressParams>(p)?)?),
-        "rank" | "render" => {
+        "rank" => Box::new(Rank::new(params::<RankParams>(p)?)?),
+        "render" => {
             if p.as_object().is_some_and(|o| !o.is_empty()) {
                 return Err("takes no parameters".into());
             }
-            if name == "rank" {
-                Box::new(Rank)
-            } else {
-                Box::new(Render)
-            }
+            Box::new(Render)
         }
         other => {
             return Err(format!(
@@ -375,7 +372,7 @@ fn mean_rank(s: &QueryState) -> f32 {
     let ranks: Vec<f32> = s
         .selected
         .iter()
-        .filter_map(|&i| s.candidates[i].scores.rank)
+        .filter_map(|&i| s.candidates[i].scores.ranker)
         .collect();
     if ranks.is_empty() {
         0.0

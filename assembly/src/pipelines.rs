@@ -3,12 +3,15 @@
 /// The default: hybrid retrieval, both channels' scores min-max normalised
 /// and averaged (weighted fusion ranks better than reciprocal rank fusion
 /// on SciFact and HotpotQA, and its scores say how far below the best a
-/// candidate is, which RRF's flat scores do not), structural neighbours,
-/// the default bubble stopping at spans under 0.4 of the best that add no
+/// candidate is, which RRF's flat scores do not), the dense hits rescored
+/// by the RankGen-style ranker (its trained heads when loaded; the plain
+/// cosine, hence the fused order, without), structural neighbours, the
+/// default bubble stopping at spans under 0.4 of the best that add no
 /// query word and no cross-reference, ranking, rendering.
 pub const DEFAULT: &str = r#"{"name": "default", "steps": [
   {"op": "retrieve", "depth": 100},
   {"op": "fuse", "method": "weighted", "dense_weight": 0.5},
+  {"op": "rank", "rerank": true},
   {"op": "expand", "top": 10},
   {"op": "bubble", "min_relevance": 0.4},
   {"op": "rank"},
@@ -23,6 +26,7 @@ pub const DEFAULT: &str = r#"{"name": "default", "steps": [
 pub const COMPRESSED: &str = r#"{"name": "compressed", "steps": [
   {"op": "retrieve", "depth": 100},
   {"op": "fuse", "method": "weighted", "dense_weight": 0.5},
+  {"op": "rank", "rerank": true},
   {"op": "expand", "top": 10},
   {"op": "bubble", "min_relevance": 0.4, "budget_factor": 1.25},
   {"op": "compress", "every_group": true},

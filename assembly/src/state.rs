@@ -10,13 +10,15 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// What every operator may read: the index (through the retriever, with the
-/// embedding model if loaded) and the caller's tokenizer.
+/// embedding model if loaded), the caller's tokenizer and the ranker.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     /// Retrieval over the index.
     pub retriever: Retriever<'a>,
     /// Counts tokens in the caller's tokenizer.
     pub counter: &'a TokenCounter,
+    /// The RankGen-style ranker, if its heads are loaded.
+    pub ranker: Option<&'a bubble_rank::Ranker>,
 }
 
 /// One operator run, as the trace reports it.
@@ -43,6 +45,8 @@ pub struct QueryState {
     pub query: String,
     /// Token budget of the rendered output.
     pub budget: usize,
+    /// The caller asked to fill the budget: no relevance floor.
+    pub fill: bool,
     /// Every span considered, in order of first appearance.
     pub candidates: Vec<Candidate>,
     /// Indices into `candidates` of the bubble, in selection order.
@@ -180,14 +184,14 @@ impl QueryState {
     }
 }
 
-/// The better of two records of one channel: the higher score, the lower rank.
+/// The better of two records of one channel: the higher score, the earlier position.
 pub(crate) fn best_channel(
     a: Option<ChannelScore>,
     b: Option<ChannelScore>,
 ) -> Option<ChannelScore> {
     match (a, b) {
         (Some(a), Some(b)) => Some(ChannelScore {
-            rank: a.rank.min(b.rank),
+            position: a.position.min(b.position),
             score: a.score.max(b.score),
         }),
         (a, b) => a.or(b),

@@ -20,6 +20,9 @@ pub struct TraceRequest {
     pub tokenizer: String,
     /// The pipeline's name.
     pub pipeline: String,
+    /// Whether the caller asked to fill the budget.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fill: bool,
 }
 
 /// Which index answered.
@@ -141,7 +144,7 @@ impl Trace {
             "source"
         );
         let ch = |c: &Option<bubble_retrieval::ChannelScore>| {
-            c.map_or("-".to_string(), |c| format!("#{}", c.rank))
+            c.map_or("-".to_string(), |c| format!("#{}", c.position))
         };
         let mut rows: Vec<&Candidate> = self.candidates.iter().collect();
         rows.sort_by(|a, b| {

@@ -79,7 +79,7 @@ proptest! {
     ) {
         let f = fixture();
         let counter = TokenCounter::by_name(tokenizer).unwrap();
-        let ctx = Context { retriever: Retriever::new(&f.index, f.embedder.as_ref()), counter: &counter };
+        let ctx = Context { retriever: Retriever::new(&f.index, f.embedder.as_ref()), counter: &counter, ranker: None };
         for (name, json) in pipelines::ALL.iter().chain(&MORE) {
             let pipeline = Pipeline::from_json(json).unwrap();
             let (out, trace) = assemble(&ctx, &pipeline, &query, budget).unwrap();
@@ -98,6 +98,7 @@ fn small_budgets_still_give_the_best_span_when_it_fits() {
     let ctx = Context {
         retriever: Retriever::new(&f.index, f.embedder.as_ref()),
         counter: &counter,
+        ranker: None,
     };
     let pipeline = Pipeline::from_json(pipelines::DEFAULT).unwrap();
     let (out, _) = assemble(&ctx, &pipeline, "minimum password length", 150).unwrap();

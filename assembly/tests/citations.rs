@@ -49,6 +49,7 @@ fn compressed<'a>(
     let ctx = Context {
         retriever: Retriever::new(&f.index, f.embedder.as_ref()),
         counter,
+        ranker: None,
     };
     Some((ctx, Pipeline::from_json(pipelines::COMPRESSED).ok()?))
 }

@@ -14,6 +14,7 @@ fn default_bubble(query: &str, budget: usize, counter: &TokenCounter) -> (Bubble
     let ctx = Context {
         retriever: Retriever::new(&f.index, f.embedder.as_ref()),
         counter,
+        ranker: None,
     };
     let pipeline = Pipeline::from_json(pipelines::DEFAULT).unwrap();
     assemble(&ctx, &pipeline, query, budget).unwrap()

@@ -197,6 +197,7 @@ fn run(
     let ctx = Context {
         retriever: Retriever::new(index, embedder),
         counter: &counter,
+        ranker: None,
     };
     let pipeline = Pipeline::from_json(pipeline_json).unwrap();
     assemble(&ctx, &pipeline, query, budget).unwrap()
@@ -708,7 +709,9 @@ fn schema_rejects_malformed_traces() {
         ),
         (
             "rank 0 in a channel",
-            Box::new(|t| t["candidates"][0]["scores"]["bm25"] = json!({"rank": 0, "score": 1.0})),
+            Box::new(|t| {
+                t["candidates"][0]["scores"]["bm25"] = json!({"position": 0, "score": 1.0})
+            }),
         ),
         (
             "reason count as string",
@@ -804,7 +807,10 @@ fn schema_steps_agree_with_the_pipeline_parser() {
             "bubble",
             serde_json::to_value(BubbleParams::default()).unwrap(),
         ),
-        ("rank", json!({})),
+        (
+            "rank",
+            serde_json::to_value(bubble_assembly::ops::rank::RankParams::default()).unwrap(),
+        ),
         ("render", json!({})),
     ];
     for (op, params) in &defaults {

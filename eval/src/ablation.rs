@@ -6,7 +6,7 @@
 use crate::bubble::mean_overlap;
 use crate::metrics::mean;
 use crate::EvalError;
-use bubble_assembly::{assemble, Context};
+use bubble_assembly::{assemble_with, Context};
 use bubble_index::{build, BuildOptions, Embedder, Index};
 use bubble_retrieval::Retriever;
 use serde::{Deserialize, Serialize};
@@ -76,7 +76,11 @@ struct Relevant {
 }
 
 /// Runs the ablation.
-pub fn run(opts: &AblationOptions, embedder: Option<&Embedder>) -> Result<Ablation, EvalError> {
+pub fn run(
+    opts: &AblationOptions,
+    embedder: Option<&Embedder>,
+    ranker: Option<&bubble_rank::Ranker>,
+) -> Result<Ablation, EvalError> {
     let gold: Vec<Gold> = crate::jsonl::read(&opts.queries)?;
     let index_dir = opts.work_dir.join("index");
     build(
@@ -91,13 +95,17 @@ pub fn run(opts: &AblationOptions, embedder: Option<&Embedder>) -> Result<Ablati
     let ctx = Context {
         retriever: Retriever::new(&index, embedder),
         counter: &counter,
+        ranker,
     };
     let mut rows = Vec::new();
     let ours = ("default (ours)", crate::shipped_steps("default", 0)?);
+    let with_ranker = crate::no_ranker_method(ranker, 0)?;
     let variants = VARIANTS
         .iter()
         .map(|&(name, steps)| (name, steps.to_string()))
-        .chain(std::iter::once(ours));
+        .chain(std::iter::once(ours))
+        .chain(with_ranker)
+        .chain(Some(crate::fill_method(0)?));
     for (name, steps) in variants {
         let pipeline = crate::pipeline(name, &steps)?;
         let (mut tokens, mut sections, mut overlap, mut recall) =
@@ -105,12 +113,13 @@ pub fn run(opts: &AblationOptions, embedder: Option<&Embedder>) -> Result<Ablati
         let mut reasons: std::collections::BTreeMap<String, usize> =
             std::collections::BTreeMap::new();
         for g in &gold {
-            let (out, trace) = assemble(&ctx, &pipeline, &g.query, opts.budget).map_err(|e| {
-                EvalError::Format {
-                    what: g.query.clone(),
-                    detail: e.to_string(),
-                }
-            })?;
+            let ctx = crate::context_for(name, &ctx);
+            let (out, trace) =
+                assemble_with(&ctx, &pipeline, &g.query, opts.budget, name == crate::FILL)
+                    .map_err(|e| EvalError::Format {
+                        what: g.query.clone(),
+                        detail: e.to_string(),
+                    })?;
             tokens.push(out.bubble.tokens as f64);
             let secs: HashSet<String> = trace
                 .candidates

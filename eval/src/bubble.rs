@@ -233,6 +233,7 @@ pub fn run_hotpotqa(
     data: &HotpotQa,
     opts: &BubbleEvalOptions,
     embedder: Option<&Embedder>,
+    ranker: Option<&bubble_rank::Ranker>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BubbleEval, EvalError> {
     let n = opts.questions.min(data.questions.len());
@@ -247,10 +248,14 @@ pub fn run_hotpotqa(
     let ctx = Context {
         retriever: Retriever::new(&index, embedder),
         counter: &counter,
+        ranker,
     };
     let retrieve = crate::pipeline("retrieve", &crate::shipped_retrieve(opts.depth)?)?;
+    let with_ranker = crate::no_ranker_method(ranker, 1)?;
     let methods: Vec<(&str, Pipeline)> = methods()?
         .into_iter()
+        .chain(with_ranker)
+        .chain(Some(crate::fill_method(1)?))
         .map(|(name, steps)| Ok((name, crate::pipeline(name, &steps)?)))
         .collect::<Result<_, EvalError>>()?;
     let mut results: Vec<Vec<Vec<Scored>>> = (0..opts.budgets.len())
@@ -277,9 +282,11 @@ pub fn run_hotpotqa(
             }
         }
         for (b, &budget) in opts.budgets.iter().enumerate() {
-            for (m, (_, p)) in methods.iter().enumerate() {
+            for (m, (name, p)) in methods.iter().enumerate() {
+                let ctx = crate::context_for(name, &ctx);
                 let mut state = base.clone();
                 state.budget = budget;
+                state.fill = *name == crate::FILL;
                 state.ops.clear();
                 p.run(&ctx, &mut state).map_err(|e| EvalError::Format {
                     what: format!("question {}", q.id),

@@ -150,6 +150,7 @@ pub fn run(
     let ctx = Context {
         retriever: Retriever::new(&index, Some(embedder)),
         counter: &counter,
+        ranker: None,
     };
     let with_twins = cases.iter().any(|c| !c.twins.is_empty());
     let variants: &[&str] = if with_twins {

@@ -150,12 +150,14 @@ pub fn methods() -> Result<Vec<(&'static str, String)>, EvalError> {
 pub struct DocsEvalOptions {
     /// The documentation folder.
     pub corpus: PathBuf,
-    /// Folder for the reusable index.
+    /// Work folder (the index goes in its `docs-<corpus name>`).
     pub work_dir: PathBuf,
     /// Token budgets.
     pub budgets: Vec<usize>,
     /// Candidates retrieved per question.
     pub depth: usize,
+    /// More methods, `(name, steps after retrieval as a JSON array)`.
+    pub extra: Vec<(String, String)>,
 }
 
 /// One method at one budget.
@@ -347,15 +349,40 @@ fn score(
     }
 }
 
+/// The work folder of a documentation set's index.
+fn work_of(work: &Path, corpus: &Path) -> PathBuf {
+    let name = corpus
+        .file_name()
+        .map_or("docs".into(), |n| n.to_string_lossy().to_string());
+    work.join(format!("docs-{name}"))
+}
+
+/// A documentation set's index under `work` (built if missing or stale),
+/// the one the benchmark uses.
+pub fn docs_index(
+    work: &Path,
+    corpus: &Path,
+    embedder: &Embedder,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Index, EvalError> {
+    let dir = work_of(work, corpus);
+    Ok(crate::retrieval::folder_index(&dir, corpus, Some(embedder), progress)?.0)
+}
+
 /// Runs the benchmark over `questions`.
 pub fn run_docs(
     questions: &[DocQuestion],
     opts: &DocsEvalOptions,
     embedder: Option<&Embedder>,
+    ranker: Option<&bubble_rank::Ranker>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DocsEval, EvalError> {
-    let (index, indexing) =
-        crate::retrieval::folder_index(&opts.work_dir, &opts.corpus, embedder, progress)?;
+    let (index, indexing) = crate::retrieval::folder_index(
+        &work_of(&opts.work_dir, &opts.corpus),
+        &opts.corpus,
+        embedder,
+        progress,
+    )?;
     let corpus = opts
         .corpus
         .to_string_lossy()
@@ -365,11 +392,23 @@ pub fn run_docs(
     let ctx = Context {
         retriever: Retriever::new(&index, embedder),
         counter: &counter,
+        ranker,
     };
     let retrieve = crate::pipeline("retrieve", &crate::shipped_retrieve(opts.depth)?)?;
-    let methods: Vec<(&str, Pipeline)> = methods()?
+    let methods: Vec<(String, Pipeline)> = methods()?
         .into_iter()
-        .map(|(name, steps)| Ok((name, crate::pipeline(name, &steps)?)))
+        .map(|(name, steps)| (name.to_string(), steps))
+        .chain(
+            crate::no_ranker_method(ranker, 1)?
+                .into_iter()
+                .chain(Some(crate::fill_method(1)?))
+                .map(|(n, s)| (n.to_string(), s)),
+        )
+        .chain(opts.extra.iter().cloned())
+        .map(|(name, steps)| {
+            let p = crate::pipeline(&name, &steps)?;
+            Ok((name, p))
+        })
         .collect::<Result<_, EvalError>>()?;
     let mut results: Vec<Vec<Vec<Scored>>> = (0..opts.budgets.len())
         .map(|_| (0..methods.len()).map(|_| Vec::new()).collect())
@@ -402,9 +441,11 @@ pub fn run_docs(
             }
         }
         for (b, &budget) in opts.budgets.iter().enumerate() {
-            for (m, (_, p)) in methods.iter().enumerate() {
+            for (m, (name, p)) in methods.iter().enumerate() {
+                let ctx = crate::context_for(name, &ctx);
                 let mut state = base.clone();
                 state.budget = budget;
+                state.fill = name == crate::FILL;
                 state.ops.clear();
                 p.run(&ctx, &mut state).map_err(|e| EvalError::Format {
                     what: format!("question {}", q.id),

@@ -13,6 +13,7 @@ pub mod hotpotqa;
 mod jsonl;
 pub mod metrics;
 pub mod near_duplicates;
+pub mod rank_train;
 pub mod scifact;
 pub mod squad;
 pub mod units;
@@ -92,6 +93,42 @@ fn shipped_retrieve(depth: usize) -> Result<String, EvalError> {
     Ok(serde_json::Value::Array(vec![step]).to_string())
 }
 
+/// The shipped default measured with the ranker's heads left out (its
+/// rerank then scores by the plain cosine, which gives back the fused
+/// order): beside `default`, the ranker's own share of a result.
+pub(crate) const NO_RANKER: &str = "default, no ranker";
+
+/// The shipped default's steps after its first `skip`, as [`NO_RANKER`],
+/// when a ranker is loaded (without one, `default` is that already).
+pub(crate) fn no_ranker_method(
+    ranker: Option<&bubble_rank::Ranker>,
+    skip: usize,
+) -> Result<Option<(&'static str, String)>, EvalError> {
+    ranker
+        .map(|_| shipped_steps("default", skip).map(|s| (NO_RANKER, s)))
+        .transpose()
+}
+
+/// The shipped default asked to fill its budget (no relevance floor).
+pub(crate) const FILL: &str = "default, fill";
+
+/// The shipped default's steps after its first `skip`, as [`FILL`].
+pub(crate) fn fill_method(skip: usize) -> Result<(&'static str, String), EvalError> {
+    Ok((FILL, shipped_steps("default", skip)?))
+}
+
+/// The context method `name` runs in: without the ranker for [`NO_RANKER`].
+pub(crate) fn context_for<'a>(
+    name: &str,
+    ctx: &bubble_assembly::Context<'a>,
+) -> bubble_assembly::Context<'a> {
+    let mut c = *ctx;
+    if name == NO_RANKER {
+        c.ranker = None;
+    }
+    c
+}
+
 /// The retrievable blocks of each document, by its record id.
 pub(crate) fn blocks_by_record(
     index: &bubble_index::Index,
@@ -145,8 +182,8 @@ mod tests {
         let steps: Vec<serde_json::Value> =
             serde_json::from_str(&shipped_on_sentences("default").unwrap()).unwrap();
         let ops: Vec<&str> = steps.iter().filter_map(|s| s["op"].as_str()).collect();
-        assert_eq!(ops, ["fuse", "units", "bubble", "rank", "render"]);
-        assert_eq!(steps[2]["min_relevance"], 0.4);
+        assert_eq!(ops, ["fuse", "rank", "units", "bubble", "rank", "render"]);
+        assert_eq!(steps[3]["min_relevance"], 0.4);
         let retrieve: Vec<serde_json::Value> =
             serde_json::from_str(&shipped_retrieve(200).unwrap()).unwrap();
         assert_eq!(retrieve.len(), 1);

@@ -28,6 +28,9 @@ pub struct RetrievalEvalOptions {
     pub depth: usize,
     /// HNSW search breadth.
     pub ef: usize,
+    /// Also measure the weighted hybrid's top `depth` reranked by this
+    /// ranker, with this weight (mode `rerank`).
+    pub rerank: Option<(bubble_rank::Ranker, f32)>,
 }
 
 /// Scores of one mode (and fusion).
@@ -118,6 +121,16 @@ impl RetrievalEval {
 
 const REPORT_FILE: &str = "build-report.json";
 
+/// The SciFact corpus's index in `work_dir` (built if missing or stale).
+pub fn scifact_index(
+    work_dir: &Path,
+    data: &SciFact,
+    embedder: &Embedder,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Index, EvalError> {
+    Ok(corpus_index(work_dir, |p| data.write_jsonl(p), Some(embedder), progress)?.0)
+}
+
 /// Runs the SciFact benchmark.
 pub fn run_scifact(
     data: &SciFact,
@@ -142,8 +155,20 @@ pub fn run_scifact(
             _ => vec![None],
         };
         for fusion in fusions {
-            modes.push(run_mode(data, &retriever, mode, fusion, opts)?);
+            modes.push(run_mode(data, &retriever, mode, fusion, None, opts)?);
         }
+    }
+    if let (Some((ranker, weight)), None) = (&opts.rerank, retriever.dense_unavailable()) {
+        let fusion = Fusion::Weighted { dense_weight: 0.5 };
+        let rerank = Some((ranker, *weight));
+        modes.push(run_mode(
+            data,
+            &retriever,
+            Mode::Hybrid,
+            Some(fusion),
+            rerank,
+            opts,
+        )?);
     }
     Ok(RetrievalEval {
         dataset: "scifact".into(),
@@ -155,11 +180,43 @@ pub fn run_scifact(
     })
 }
 
+/// The hits reordered by the ranker: its score of each hit's stored
+/// vector, blended with the hit's BM25 score as the rerank operator does.
+fn reranked(
+    retriever: &Retriever<'_>,
+    resp: &bubble_retrieval::SearchResponse,
+    ranker: &bubble_rank::Ranker,
+    weight: f32,
+) -> Vec<u32> {
+    let vectors = retriever.index().vectors();
+    let prefix = resp.query_vector.as_ref().and_then(|q| ranker.prefix(q));
+    let score = |ord: u32| {
+        let v = vectors?.vector(ord)?;
+        Some(bubble_rank::Ranker::score(prefix.as_ref()?, v))
+    };
+    let bm25: Vec<Option<f32>> = resp.hits.iter().map(|h| h.bm25.map(|b| b.score)).collect();
+    // As the rerank operator: the ranker rescores the dense channel's hits.
+    let rank: Vec<Option<f32>> = resp
+        .hits
+        .iter()
+        .map(|h| h.dense.and_then(|_| score(h.ord)))
+        .collect();
+    let blended = bubble_rank::blend(&bm25, &rank, weight);
+    let mut order: Vec<(f32, u32)> = blended
+        .into_iter()
+        .zip(&resp.hits)
+        .map(|(s, h)| (s, h.ord))
+        .collect();
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    order.into_iter().map(|(_, o)| o).collect()
+}
+
 fn run_mode(
     data: &SciFact,
     retriever: &Retriever<'_>,
     mode: Mode,
     fusion: Option<Fusion>,
+    rerank: Option<(&bubble_rank::Ranker, f32)>,
     opts: &RetrievalEvalOptions,
 ) -> Result<ModeResult, EvalError> {
     let (mut ndcg, mut recall, mut latency, mut embed) =
@@ -174,15 +231,20 @@ fn run_mode(
         if let Some(f) = fusion {
             req.fusion = f;
         }
+        let started = std::time::Instant::now();
         let resp = retriever.search(&req)?;
-        latency.push(resp.total_ms);
+        let ords: Vec<u32> = match rerank {
+            Some((ranker, weight)) => reranked(retriever, &resp, ranker, weight),
+            None => resp.hits.iter().map(|h| h.ord).collect(),
+        };
+        latency.push(started.elapsed().as_secs_f64() * 1e3);
         embed.push(resp.embed_ms);
         let store = retriever.index().store();
         // A document ranks where its best span ranks.
         let mut ranked: Vec<String> = Vec::new();
-        for h in &resp.hits {
+        for &ord in &ords {
             let record = store
-                .doc_of(h.ord)
+                .doc_of(ord)
                 .and_then(|d| d.metadata.get("record").cloned())
                 .unwrap_or_default();
             if !ranked.contains(&record) {
@@ -194,6 +256,11 @@ fn run_mode(
         recall.push(recall_at_k(&ranked, rels, 100));
     }
     let name = match fusion {
+        _ if rerank.is_some() => format!(
+            "rerank (weighted hybrid top {}, ranker weight {})",
+            opts.depth,
+            rerank.map_or(0.0, |r| r.1)
+        ),
         Some(Fusion::Rrf { .. }) => "hybrid-rrf".to_string(),
         Some(Fusion::Weighted { dense_weight }) => format!("hybrid-weighted(w={dense_weight})"),
         None => mode.as_str().to_string(),

@@ -22,6 +22,7 @@ use crate::EvalError;
 
 const CORPUS_MEMBER: &str = "corpus_train.csv";
 const CLAIMS_MEMBER: &str = "claims_validation.csv";
+const TRAIN_CLAIMS_MEMBER: &str = "claims_train.csv";
 
 /// The document collection, in file order.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +107,16 @@ struct ClaimRow {
 /// cited and evidence doc in the corpus, sentence indexes in range): a broken
 /// reference would otherwise silently lower every score.
 pub fn load(zip_path: &Path) -> Result<SciFact, EvalError> {
+    load_claims(zip_path, CLAIMS_MEMBER)
+}
+
+/// Loads the SciFact training claims (`claims_train.csv`, never used for
+/// evaluation) with the same corpus and checks: for training the ranker.
+pub fn load_train(zip_path: &Path) -> Result<SciFact, EvalError> {
+    load_claims(zip_path, TRAIN_CLAIMS_MEMBER)
+}
+
+fn load_claims(zip_path: &Path, claims_member: &str) -> Result<SciFact, EvalError> {
     let file = File::open(zip_path).map_err(|source| EvalError::Io {
         path: zip_path.to_path_buf(),
         source,
@@ -116,10 +127,10 @@ pub fn load(zip_path: &Path) -> Result<SciFact, EvalError> {
     };
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_err)?;
     let corpus_bytes = read_member(&mut archive, zip_path, CORPUS_MEMBER)?;
-    let claims_bytes = read_member(&mut archive, zip_path, CLAIMS_MEMBER)?;
+    let claims_bytes = read_member(&mut archive, zip_path, claims_member)?;
 
     let corpus_file = format!("{}:{CORPUS_MEMBER}", zip_path.display());
-    let claims_file = format!("{}:{CLAIMS_MEMBER}", zip_path.display());
+    let claims_file = format!("{}:{claims_member}", zip_path.display());
     let corpus = parse_corpus(&corpus_bytes, &corpus_file)?;
     let (queries, qrels, rationales) = parse_claims(&claims_bytes, &claims_file, &corpus)?;
     Ok(SciFact {

@@ -81,8 +81,8 @@ impl SearchRequest {
 /// A channel's opinion of a hit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ChannelScore {
-    /// 1-based rank in the channel.
-    pub rank: u32,
+    /// 1-based position in the channel's result list.
+    pub position: u32,
     /// The channel's raw score (BM25 score, or cosine).
     pub score: f32,
 }
@@ -222,7 +222,7 @@ impl<'a> Retriever<'a> {
                     (
                         *o,
                         ChannelScore {
-                            rank: i as u32 + 1,
+                            position: i as u32 + 1,
                             score: *s,
                         },
                     )

@@ -247,7 +247,7 @@ impl Operator for Fuse {
                 Fusion::Rrf { k } => channels
                     .iter()
                     .flatten()
-                    .map(|ch| 1.0 / (k + ch.rank as f32))
+                    .map(|ch| 1.0 / (k + ch.position as f32))
                     .sum(),
                 Fusion::Weighted { dense_weight } => channels
                     .iter()
@@ -370,7 +370,8 @@ mod tests {
     use bubble_retrieval::ChannelScore;
 
     fn hit(ord: u32, bm25: Option<(u32, f32)>, dense: Option<(u32, f32)>, score: f32) -> Hit {
-        let ch = |c: Option<(u32, f32)>| c.map(|(rank, score)| ChannelScore { rank, score });
+        let ch =
+            |c: Option<(u32, f32)>| c.map(|(position, score)| ChannelScore { position, score });
         Hit {
             ord,
             span_id: format!("s{ord}"),
@@ -409,14 +410,14 @@ mod tests {
         assert_eq!(
             two.bm25,
             Some(ChannelScore {
-                rank: 1,
+                position: 1,
                 score: 1.0
             })
         );
         assert_eq!(
             two.dense,
             Some(ChannelScore {
-                rank: 1,
+                position: 1,
                 score: 0.7
             })
         );

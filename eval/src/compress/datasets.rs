@@ -112,6 +112,7 @@ fn hotpotqa(
     let ctx = Context {
         retriever: Retriever::new(&index, Some(embedder)),
         counter: &counter,
+        ranker: None,
     };
     // The context: the shipped default pipeline's bubble at 1,024 tokens,
     // on the pool `eval bubble` retrieves.

@@ -119,7 +119,7 @@ impl Default for BubbleParams {
             section_boosts: BTreeMap::new(),
             keyword_boosts: BTreeMap::new(),
             kind_boosts: BTreeMap::new(),
-            max_per_doc: 6,
+            max_per_doc: 12,
             coverage_weight: 1.0,
             link_weight: 0.5,
             section_weight: 0.1,

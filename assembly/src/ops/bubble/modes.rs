@@ -269,7 +269,8 @@ pub(super) fn default_mode(
         let c = &state.candidates[i];
         let cost = costs.cost(c, sel.gates.room());
         let lift = c.scores.new_section + p.facet_weight * c.scores.facet_gain;
-        let verdict = if c.scores.retrieval / best + lift < p.min_relevance
+        let verdict = if !state.fill
+            && c.scores.retrieval / best + lift < p.min_relevance
             && c.scores.coverage_gain == 0.0
             && c.scores.link == 0.0
             && c.scores.named_row == 0.0
