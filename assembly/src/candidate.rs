@@ -53,7 +53,7 @@ pub struct Decision {
     pub selected: bool,
     /// `selected`, `budget_exceeded`, `section_budget`, `too_redundant`,
     /// `low_relevance`, `cap_reached`, `compressed_out`,
-    /// `expanded_from:<span id>`, `whole_table:<span id>` or
+    /// `expanded_from:<span id>`, `whole_table:<span id>`, `whole_section:<span id>` or
     /// `duplicate_of:<span id>`.
     pub reason: Cow<'static, str>,
     /// The operator that decided.

@@ -64,7 +64,7 @@ pub struct BubbleSpan {
     pub text: String,
     /// Tokens of the span's whole text.
     pub tokens: u32,
-    /// Why it is in (`selected`, `expanded_from:<id>` or `whole_table:<id>`).
+    /// Why it is in (`selected`, `expanded_from:<id>`, `whole_table:<id>` or `whole_section:<id>`).
     pub reason: String,
 }
 

@@ -459,7 +459,8 @@ fn trace_counts_agree_with_the_bubble() {
         );
         let in_reasons = s.reasons.get("selected").copied().unwrap_or(0)
             + s.reasons.get("expanded_from").copied().unwrap_or(0)
-            + s.reasons.get("whole_table").copied().unwrap_or(0);
+            + s.reasons.get("whole_table").copied().unwrap_or(0)
+            + s.reasons.get("whole_section").copied().unwrap_or(0);
         check!(
             failures,
             in_reasons == selected.len(),

@@ -16,6 +16,7 @@ mod features;
 mod gates;
 mod links;
 mod modes;
+mod sections;
 mod tables;
 
 use crate::operator::Operator;
@@ -100,6 +101,13 @@ pub struct BubbleParams {
     /// A selected row's whole table comes in when it costs at most this
     /// share of the budget and fits what is left (default mode; 0: never).
     pub whole_table_share: f32,
+    /// A selected block's whole section (its other paragraphs, lists and
+    /// code) comes in when it costs at most this share of the budget, fits
+    /// what is left, and another of its blocks is a candidate at
+    /// `section_spread` of the best relevance (default mode; 0: never).
+    pub whole_section_share: f32,
+    /// See `whole_section_share`.
+    pub section_spread: f32,
     /// Fold duplicates of selected spans into them (default mode).
     pub fold_duplicates: bool,
     /// Cosine of stored vectors at or above which two spans (not rows,
@@ -129,6 +137,8 @@ impl Default for BubbleParams {
             lambda: 0.5,
             budget_factor: 1.0,
             whole_table_share: 0.3,
+            whole_section_share: 0.5,
+            section_spread: 0.5,
             fold_duplicates: true,
             duplicate_cosine: 0.97,
         }

@@ -4,7 +4,7 @@ use super::duplicates::duplicate_of;
 use super::features::{best_retrieval, Features};
 use super::gates::Gates;
 use super::links::LinkTargets;
-use super::{tables, BubbleParams};
+use super::{sections, tables, BubbleParams};
 use crate::candidate::Candidate;
 use crate::cost::CostModel;
 use crate::state::{Context, QueryState};
@@ -316,7 +316,20 @@ pub(super) fn default_mode(
             }
             _ => Vec::new(),
         };
-        for r in rows.into_iter().filter(|&r| r < f.len()) {
+        let blocks = if f.row(i).is_none() {
+            sections::take_whole(
+                ctx,
+                state,
+                sel.gates,
+                &mut costs,
+                i,
+                p.whole_section_share,
+                p.section_spread,
+            )
+        } else {
+            Vec::new()
+        };
+        for r in rows.into_iter().chain(blocks).filter(|&r| r < f.len()) {
             sel.covered |= f.lex[r].terms;
             raise_redundancy(state, f, &mut sel.redundancy, r);
         }

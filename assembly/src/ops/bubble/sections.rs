@@ -1,0 +1,126 @@
+//! Sections as a whole: when a selected block's section is small enough
+//! and its relevance is spread over it (another of its blocks is a strong
+//! candidate too), the bubble takes the section's other blocks, so an
+//! answer spread over several paragraphs comes in whole.
+
+use super::gates::Gates;
+use crate::candidate::Candidate;
+use crate::cost::CostModel;
+use crate::ops::retrieve::hit_for;
+use crate::state::{Context, QueryState};
+use bubble_index::bubble_ingest::SpanKind;
+
+/// Sections with more blocks are never taken whole.
+const MAX_BLOCKS: usize = 24;
+
+/// The blocks (paragraphs, lists, code) directly under the block's section.
+fn section_blocks(ctx: &Context<'_>, ord: u32) -> Vec<u32> {
+    let store = ctx.retriever.index().store();
+    let (Some(span), Some(doc)) = (store.span(ord), store.doc_of(ord)) else {
+        return Vec::new();
+    };
+    let Some(parent) = span.parent.as_ref() else {
+        return Vec::new();
+    };
+    let is_section = store
+        .ord_of(&parent.0)
+        .and_then(|p| store.span(p))
+        .is_some_and(|p| p.kind == SpanKind::Section);
+    if !is_section {
+        return Vec::new();
+    }
+    doc.spans
+        .clone()
+        .filter(|&o| {
+            store.span(o).is_some_and(|s| {
+                s.parent.as_ref() == Some(parent)
+                    && matches!(
+                        s.kind,
+                        SpanKind::Paragraph | SpanKind::List | SpanKind::Code
+                    )
+            })
+        })
+        .collect()
+}
+
+/// Takes the rest of block `i`'s section when all of it costs at most
+/// `share` of the budget and fits what is left, and another of its blocks
+/// is a candidate at `spread` of the best relevance or more. Returns the
+/// candidate indices admitted.
+pub(super) fn take_whole(
+    ctx: &Context<'_>,
+    state: &mut QueryState,
+    gates: &mut Gates,
+    costs: &mut CostModel<'_>,
+    i: usize,
+    share: f32,
+    spread: f32,
+) -> Vec<usize> {
+    if share <= 0.0 {
+        return Vec::new();
+    }
+    let blocks = section_blocks(ctx, state.candidates[i].ord);
+    if blocks.len() < 2 || blocks.len() > MAX_BLOCKS {
+        return Vec::new();
+    }
+    let best = state
+        .candidates
+        .iter()
+        .map(|c| c.scores.retrieval)
+        .fold(0.0f32, f32::max);
+    let spread_over = blocks.iter().any(|&o| {
+        o != state.candidates[i].ord
+            && state
+                .index_of(o)
+                .is_some_and(|k| state.candidates[k].scores.retrieval >= spread * best)
+    });
+    if !spread_over {
+        return Vec::new();
+    }
+    let mut missing = Vec::new();
+    let mut cost = 0;
+    for &o in &blocks {
+        if state
+            .index_of(o)
+            .is_some_and(|k| state.candidates[k].is_selected())
+        {
+            continue;
+        }
+        let Some(hit) = hit_for(ctx, o, 0.0) else {
+            return Vec::new();
+        };
+        let c = Candidate::from_hit(&hit);
+        let block_cost = costs.cost(&c, gates.room());
+        cost += block_cost;
+        missing.push((o, block_cost));
+    }
+    let limit = (share * state.budget as f32) as usize;
+    if missing.is_empty() || cost > gates.room() || cost > limit {
+        return Vec::new();
+    }
+    let from = state.candidates[i].span_id.clone();
+    let score = state.candidates[i].scores.final_score;
+    let mut admitted = Vec::new();
+    for (o, block_cost) in missing {
+        let (k, added) = match state.index_of(o) {
+            Some(k) => (k, false),
+            None => match hit_for(ctx, o, 0.0) {
+                Some(hit) => (state.add_candidate(Candidate::from_hit(&hit)), true),
+                None => continue,
+            },
+        };
+        let waiting = !added && state.candidates[k].decision.is_none();
+        let section = gates.section(state, k);
+        gates.admit(section, block_cost);
+        costs.admit(&state.candidates[k]);
+        let c = &mut state.candidates[k];
+        c.scores.final_score = score;
+        c.decide(true, format!("whole_section:{from}"), "bubble");
+        state.selected.push(k);
+        if waiting {
+            gates.decided(section);
+        }
+        admitted.push(k);
+    }
+    admitted
+}
