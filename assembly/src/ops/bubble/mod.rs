@@ -18,6 +18,7 @@ mod links;
 mod modes;
 mod sections;
 mod tables;
+mod whole;
 
 use crate::operator::Operator;
 use crate::state::{Context, QueryState};

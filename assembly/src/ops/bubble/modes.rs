@@ -337,6 +337,23 @@ pub(super) fn default_mode(
     });
 }
 
+/// Puts candidate `i` in the bubble: its cost on the gates, its headings
+/// open, its decision.
+pub(super) fn enter(
+    state: &mut QueryState,
+    gates: &mut Gates,
+    costs: &mut CostModel<'_>,
+    i: usize,
+    section: usize,
+    cost: usize,
+    reason: std::borrow::Cow<'static, str>,
+) {
+    gates.admit(section, cost);
+    costs.admit(&state.candidates[i]);
+    state.candidates[i].decide(true, reason, "bubble");
+    state.selected.push(i);
+}
+
 pub(super) fn decide(
     state: &mut QueryState,
     gates: &mut Gates,
@@ -347,12 +364,7 @@ pub(super) fn decide(
     verdict: Result<(), &'static str>,
 ) {
     match verdict {
-        Ok(()) => {
-            gates.admit(section, cost);
-            costs.admit(&state.candidates[i]);
-            state.candidates[i].decide(true, "selected", "bubble");
-            state.selected.push(i);
-        }
+        Ok(()) => enter(state, gates, costs, i, section, cost, "selected".into()),
         Err(reason) => state.candidates[i].decide(false, reason, "bubble"),
     }
     gates.decided(section);

@@ -4,9 +4,8 @@
 //! answer spread over several paragraphs comes in whole.
 
 use super::gates::Gates;
-use crate::candidate::Candidate;
+use super::whole;
 use crate::cost::CostModel;
-use crate::ops::retrieve::hit_for;
 use crate::state::{Context, QueryState};
 use bubble_index::bubble_ingest::SpanKind;
 
@@ -77,50 +76,12 @@ pub(super) fn take_whole(
     if !spread_over {
         return Vec::new();
     }
-    let mut missing = Vec::new();
-    let mut cost = 0;
-    for &o in &blocks {
-        if state
-            .index_of(o)
-            .is_some_and(|k| state.candidates[k].is_selected())
-        {
-            continue;
-        }
-        let Some(hit) = hit_for(ctx, o, 0.0) else {
-            return Vec::new();
-        };
-        let c = Candidate::from_hit(&hit);
-        let block_cost = costs.cost(&c, gates.room());
-        cost += block_cost;
-        missing.push((o, block_cost));
-    }
+    let Some((missing, cost)) = whole::price(ctx, state, gates, costs, blocks.into_iter()) else {
+        return Vec::new();
+    };
     let limit = (share * state.budget as f32) as usize;
     if missing.is_empty() || cost > gates.room() || cost > limit {
         return Vec::new();
     }
-    let from = state.candidates[i].span_id.clone();
-    let score = state.candidates[i].scores.final_score;
-    let mut admitted = Vec::new();
-    for (o, block_cost) in missing {
-        let (k, added) = match state.index_of(o) {
-            Some(k) => (k, false),
-            None => match hit_for(ctx, o, 0.0) {
-                Some(hit) => (state.add_candidate(Candidate::from_hit(&hit)), true),
-                None => continue,
-            },
-        };
-        let waiting = !added && state.candidates[k].decision.is_none();
-        let section = gates.section(state, k);
-        gates.admit(section, block_cost);
-        costs.admit(&state.candidates[k]);
-        let c = &mut state.candidates[k];
-        c.scores.final_score = score;
-        c.decide(true, format!("whole_section:{from}"), "bubble");
-        state.selected.push(k);
-        if waiting {
-            gates.decided(section);
-        }
-        admitted.push(k);
-    }
-    admitted
+    whole::admit_all(ctx, state, gates, costs, missing, i, "whole_section")
 }

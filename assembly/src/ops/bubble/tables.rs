@@ -4,9 +4,8 @@
 //! countries" row, which no retriever ranks first).
 
 use super::gates::Gates;
-use crate::candidate::Candidate;
+use super::whole;
 use crate::cost::CostModel;
-use crate::ops::retrieve::hit_for;
 use crate::state::{Context, QueryState};
 use bubble_index::bubble_ingest::SpanKind;
 use bubble_retrieval::neighbours::{table_header, table_of, TableSpans};
@@ -14,15 +13,6 @@ use bubble_retrieval::neighbours::{table_header, table_of, TableSpans};
 /// Tables with more rows are never taken whole: no budget share fits them,
 /// and pricing each row would cost more than the decision is worth.
 const MAX_WHOLE_ROWS: u32 = 64;
-
-/// The candidate index of span `ord`, and whether it was added now.
-fn candidate_of(ctx: &Context<'_>, state: &mut QueryState, ord: u32) -> Option<(usize, bool)> {
-    if let Some(i) = state.index_of(ord) {
-        return Some((i, false));
-    }
-    let hit = hit_for(ctx, ord, 0.0)?;
-    Some((state.add_candidate(Candidate::from_hit(&hit)), true))
-}
 
 /// A selected row brings its table's header row, budget permitting, so the
 /// numbers in it keep their meaning when read alone. The header may already
@@ -39,7 +29,7 @@ pub(super) fn expand_header(
     let Some(header_ord) = table_header(store, state.candidates[row].ord) else {
         return;
     };
-    let Some((i, added)) = candidate_of(ctx, state, header_ord) else {
+    let Some((i, added)) = whole::candidate_of(ctx, state, header_ord) else {
         return;
     };
     if state.candidates[i].is_selected() {
@@ -58,7 +48,7 @@ pub(super) fn expand_header(
     match verdict {
         Ok(()) => {
             let score = state.candidates[row].scores.final_score;
-            admit(
+            whole::admit(
                 state,
                 gates,
                 costs,
@@ -100,55 +90,15 @@ pub(super) fn take_whole(
     if table.rows.len() as u32 > MAX_WHOLE_ROWS {
         return Vec::new();
     }
-    // Price the rows not in yet without adding them to the pool: a table
-    // not taken leaves no trace.
-    let mut missing = Vec::new();
-    let mut cost = 0;
-    for o in table.rows.clone() {
-        if state
-            .index_of(o)
-            .is_some_and(|i| state.candidates[i].is_selected())
-        {
-            continue;
-        }
-        let Some(hit) = hit_for(ctx, o, 0.0) else {
-            return Vec::new();
-        };
-        let c = Candidate::from_hit(&hit);
-        let row_cost = costs.cost(&c, gates.room());
-        cost += row_cost;
-        missing.push((o, row_cost));
-    }
+    let Some((missing, cost)) = whole::price(ctx, state, gates, costs, table.rows.clone()) else {
+        return Vec::new();
+    };
     let limit = (share * state.budget as f32) as usize;
-    let whole: usize = cost + table_tokens_in(state, costs, &table);
-    if missing.is_empty() || cost > gates.room() || whole > limit {
+    let all: usize = cost + table_tokens_in(state, costs, &table);
+    if missing.is_empty() || cost > gates.room() || all > limit {
         return Vec::new();
     }
-    let from = state.candidates[row].span_id.clone();
-    let score = state.candidates[row].scores.final_score;
-    let mut admitted = Vec::new();
-    for (o, row_cost) in missing {
-        let Some((i, added)) = candidate_of(ctx, state, o) else {
-            continue;
-        };
-        let waiting = !added && state.candidates[i].decision.is_none();
-        let section = gates.section(state, i);
-        admit(
-            state,
-            gates,
-            costs,
-            i,
-            section,
-            row_cost,
-            score,
-            format!("whole_table:{from}"),
-        );
-        if waiting {
-            gates.decided(section);
-        }
-        admitted.push(i);
-    }
-    admitted
+    whole::admit_all(ctx, state, gates, costs, missing, row, "whole_table")
 }
 
 /// Tokens the table's selected spans cost already (its header and rows in).
@@ -161,23 +111,4 @@ fn table_tokens_in(state: &QueryState, costs: &mut CostModel<'_>, table: &TableS
         .filter(|&i| state.candidates[i].is_selected())
         .map(|i| costs.line_tokens(&state.candidates[i]))
         .sum()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn admit(
-    state: &mut QueryState,
-    gates: &mut Gates,
-    costs: &mut CostModel<'_>,
-    i: usize,
-    section: usize,
-    cost: usize,
-    score: f32,
-    reason: String,
-) {
-    gates.admit(section, cost);
-    costs.admit(&state.candidates[i]);
-    let c = &mut state.candidates[i];
-    c.scores.final_score = score;
-    c.decide(true, reason, "bubble");
-    state.selected.push(i);
 }
