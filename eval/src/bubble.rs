@@ -10,7 +10,7 @@ use crate::hotpotqa::{HotpotQa, Question};
 use crate::metrics::{mean, percentile};
 use crate::retrieval::IndexingStats;
 use crate::EvalError;
-use bubble_assembly::{fit_budget, Context, Pipeline, QueryState};
+use bubble_assembly::{Context, Pipeline, QueryState};
 use bubble_index::{Embedder, Index, Progress};
 use bubble_retrieval::Retriever;
 use serde::{Deserialize, Serialize};
@@ -281,21 +281,14 @@ pub fn run_hotpotqa(
                 notices.push(n.clone());
             }
         }
-        for (b, &budget) in opts.budgets.iter().enumerate() {
-            for (m, (name, p)) in methods.iter().enumerate() {
-                let ctx = crate::context_for(name, &ctx);
-                let mut state = base.clone();
-                state.budget = budget;
-                state.fill = *name == crate::FILL;
-                state.ops.clear();
-                p.run(&ctx, &mut state).map_err(|e| EvalError::Format {
-                    what: format!("question {}", q.id),
-                    detail: e.to_string(),
-                })?;
-                fit_budget(&ctx, &mut state, "render");
-                results[b][m].push(score(q, &state, &index));
-            }
-        }
+        crate::run_methods(
+            &ctx,
+            &base,
+            &opts.budgets,
+            &methods,
+            &format!("question {}", q.id),
+            |b, m, state| results[b][m].push(score(q, state, &index)),
+        )?;
     }
     let mut rows = Vec::new();
     for (b, &budget) in opts.budgets.iter().enumerate() {

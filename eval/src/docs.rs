@@ -14,7 +14,7 @@
 use crate::metrics::{mean, percentile};
 use crate::retrieval::IndexingStats;
 use crate::EvalError;
-use bubble_assembly::{fit_budget, Context, Pipeline, QueryState};
+use bubble_assembly::{Context, Pipeline, QueryState};
 use bubble_index::{Embedder, Index, Progress};
 use bubble_retrieval::Retriever;
 use serde::{Deserialize, Serialize};
@@ -237,15 +237,29 @@ struct Scored {
     select_ms: f64,
 }
 
-/// Normalised source files, read once.
-struct Sources(HashMap<String, Option<String>>);
+/// Source files, each read (and normalised) once.
+#[derive(Default)]
+pub(crate) struct Sources {
+    raw: HashMap<String, Option<String>>,
+    normalised: HashMap<String, Option<String>>,
+}
 
 impl Sources {
-    fn text(&mut self, path: &str) -> Option<&str> {
-        self.0
+    /// A file's text, `None` if it cannot be read.
+    pub(crate) fn text(&mut self, path: &str) -> Option<&str> {
+        self.raw
             .entry(path.to_string())
             .or_insert_with(|| std::fs::read_to_string(path).ok())
             .as_deref()
+    }
+
+    /// A file's text as [`normalise`] gives it.
+    fn normalised(&mut self, path: &str) -> Option<&str> {
+        if !self.normalised.contains_key(path) {
+            let n = self.text(path).map(normalise);
+            self.normalised.insert(path.to_string(), n);
+        }
+        self.normalised.get(path).and_then(Option::as_deref)
     }
 }
 
@@ -413,14 +427,14 @@ pub fn run_docs(
     let mut results: Vec<Vec<Vec<Scored>>> = (0..opts.budgets.len())
         .map(|_| (0..methods.len()).map(|_| Vec::new()).collect())
         .collect();
-    let mut sources = Sources(HashMap::new());
+    let mut sources = Sources::default();
     let (mut notices, mut stale, mut in_pool, mut scored) = (Vec::new(), 0, 0usize, 0usize);
     for q in questions {
         let probes = q.probes();
         let gold_path = format!("{corpus}/{}", q.gold_file);
         if !sources
-            .text(&gold_path)
-            .is_some_and(|t| normalise(t).contains(&probes[0].0))
+            .normalised(&gold_path)
+            .is_some_and(|t| t.contains(&probes[0].0))
         {
             stale += 1;
             continue;
@@ -440,21 +454,16 @@ pub fn run_docs(
                 notices.push(n.clone());
             }
         }
-        for (b, &budget) in opts.budgets.iter().enumerate() {
-            for (m, (name, p)) in methods.iter().enumerate() {
-                let ctx = crate::context_for(name, &ctx);
-                let mut state = base.clone();
-                state.budget = budget;
-                state.fill = name == crate::FILL;
-                state.ops.clear();
-                p.run(&ctx, &mut state).map_err(|e| EvalError::Format {
-                    what: format!("question {}", q.id),
-                    detail: e.to_string(),
-                })?;
-                fit_budget(&ctx, &mut state, "render");
-                results[b][m].push(score(&probes, &corpus, &state, &index, &mut sources));
-            }
-        }
+        crate::run_methods(
+            &ctx,
+            &base,
+            &opts.budgets,
+            &methods,
+            &format!("question {}", q.id),
+            |b, m, state| {
+                results[b][m].push(score(&probes, &corpus, state, &index, &mut sources));
+            },
+        )?;
     }
     let mut rows = Vec::new();
     for (b, &budget) in opts.budgets.iter().enumerate() {

@@ -117,6 +117,37 @@ pub(crate) fn fill_method(skip: usize) -> Result<(&'static str, String), EvalErr
     Ok((FILL, shipped_steps("default", skip)?))
 }
 
+/// Runs each method at each budget on a copy of the pool `base` retrieved
+/// once (each in its own context: [`NO_RANKER`] without the ranker,
+/// [`FILL`] asked to fill), renders it, and hands `(budget index, method
+/// index, state)` to `score`.
+pub(crate) fn run_methods<N: AsRef<str>>(
+    ctx: &bubble_assembly::Context<'_>,
+    base: &bubble_assembly::QueryState,
+    budgets: &[usize],
+    methods: &[(N, bubble_assembly::Pipeline)],
+    what: &str,
+    mut score: impl FnMut(usize, usize, &bubble_assembly::QueryState),
+) -> Result<(), EvalError> {
+    for (b, &budget) in budgets.iter().enumerate() {
+        for (m, (name, p)) in methods.iter().enumerate() {
+            let name = name.as_ref();
+            let ctx = context_for(name, ctx);
+            let mut state = base.clone();
+            state.budget = budget;
+            state.fill = name == FILL;
+            state.ops.clear();
+            p.run(&ctx, &mut state).map_err(|e| EvalError::Format {
+                what: what.to_string(),
+                detail: e.to_string(),
+            })?;
+            bubble_assembly::fit_budget(&ctx, &mut state, "render");
+            score(b, m, &state);
+        }
+    }
+    Ok(())
+}
+
 /// The context method `name` runs in: without the ranker for [`NO_RANKER`].
 pub(crate) fn context_for<'a>(
     name: &str,

@@ -167,7 +167,7 @@ pub fn docs(
     let retriever = Retriever::new(index, Some(embedder));
     let store = index.store();
     let corpus = corpus.to_string_lossy().trim_end_matches('/').to_string();
-    let mut texts: HashMap<String, Option<String>> = HashMap::new();
+    let mut sources = crate::docs::Sources::default();
     let mut part = Part {
         pool,
         rows: HashMap::new(),
@@ -179,11 +179,7 @@ pub fn docs(
         let Some(doc) = store.docs().iter().find(|d| d.source == path) else {
             continue;
         };
-        let Some(text) = texts
-            .entry(path.clone())
-            .or_insert_with(|| std::fs::read_to_string(&path).ok())
-            .as_deref()
-        else {
+        let Some(text) = sources.text(&path) else {
             continue;
         };
         // The passage's first block: the one whose text holds the probe's start.

@@ -12,34 +12,45 @@ use bubble_index::bubble_ingest::SpanKind;
 /// Sections with more blocks are never taken whole.
 const MAX_BLOCKS: usize = 24;
 
-/// The blocks (paragraphs, lists, code) directly under the block's section.
+/// The blocks (paragraphs, lists, code) directly under the block's
+/// section, or none when there are more than [`MAX_BLOCKS`]. A section's
+/// own blocks follow it in the store and come before its first subsection,
+/// so the scan reads the section's own content only, never its document.
 fn section_blocks(ctx: &Context<'_>, ord: u32) -> Vec<u32> {
     let store = ctx.retriever.index().store();
-    let (Some(span), Some(doc)) = (store.span(ord), store.doc_of(ord)) else {
+    let Some(parent) = store.span(ord).and_then(|s| s.parent.as_ref()) else {
         return Vec::new();
     };
-    let Some(parent) = span.parent.as_ref() else {
+    let Some(section) = store.ord_of(&parent.0) else {
         return Vec::new();
     };
-    let is_section = store
-        .ord_of(&parent.0)
-        .and_then(|p| store.span(p))
-        .is_some_and(|p| p.kind == SpanKind::Section);
-    if !is_section {
+    let Some(doc) = store
+        .span(section)
+        .filter(|s| s.kind == SpanKind::Section)
+        .map(|s| s.doc_id.as_str())
+    else {
         return Vec::new();
+    };
+    let mut blocks = Vec::new();
+    let mut o = section + 1;
+    while let Some(s) = store.span(o) {
+        if s.kind == SpanKind::Section || s.doc_id != doc {
+            break;
+        }
+        if s.parent.as_ref() == Some(parent)
+            && matches!(
+                s.kind,
+                SpanKind::Paragraph | SpanKind::List | SpanKind::Code
+            )
+        {
+            if blocks.len() == MAX_BLOCKS {
+                return Vec::new();
+            }
+            blocks.push(o);
+        }
+        o += 1;
     }
-    doc.spans
-        .clone()
-        .filter(|&o| {
-            store.span(o).is_some_and(|s| {
-                s.parent.as_ref() == Some(parent)
-                    && matches!(
-                        s.kind,
-                        SpanKind::Paragraph | SpanKind::List | SpanKind::Code
-                    )
-            })
-        })
-        .collect()
+    blocks
 }
 
 /// Takes the rest of block `i`'s section when all of it costs at most
@@ -59,7 +70,7 @@ pub(super) fn take_whole(
         return Vec::new();
     }
     let blocks = section_blocks(ctx, state.candidates[i].ord);
-    if blocks.len() < 2 || blocks.len() > MAX_BLOCKS {
+    if blocks.len() < 2 {
         return Vec::new();
     }
     let best = state
