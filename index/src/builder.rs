@@ -7,10 +7,11 @@
 //! that vanished from under the given roots are removed. Files outside the
 //! roots of this run are kept, so several folders can share one index.
 
-use crate::embed::{Embedded, Embedder, UnitText};
+use crate::embed::Embedder;
+use crate::embed_store::{embed_store, EmbedPlan};
 use crate::error::{IndexError, IoContext};
 use crate::generation::{self, Staged};
-use crate::manifest::{Counts, EmbeddingInfo, Manifest, SCHEMA_VERSION};
+use crate::manifest::{Counts, EmbeddingInfo, Manifest, POOLING, SCHEMA_VERSION};
 use crate::reader::{Index, MANIFEST_FILE, STORE_FILE, TANTIVY_DIR};
 use crate::store::SpanStore;
 use crate::text_index::{self, search_text, TextDoc};
@@ -114,9 +115,6 @@ struct NextFile {
     docs: Vec<Document>,
 }
 
-/// Spans per embedding call: large enough for length-sorted batches to pay off.
-const EMBED_CHUNK: usize = 1024;
-
 /// Indexes `roots` into `index_dir`, creating or updating it.
 pub fn build(
     index_dir: &Path,
@@ -134,6 +132,13 @@ pub fn build(
     let tokenizer = resolve_tokenizer(previous.as_ref(), opts.tokenizer.as_deref())?;
     let counter = TokenCounter::by_name(&tokenizer)?;
     let reembed_all = check_embedding(previous.as_ref(), embedder, opts.reembed)?;
+    // Vectors pooled before sections shared windows: only blocks that had
+    // a window to themselves were pooled as they are now (`embed_store.rs`).
+    let repool = embedder.is_some()
+        && previous
+            .as_ref()
+            .and_then(|p| p.manifest().embedding.as_ref())
+            .is_some_and(|info| info.pooling != POOLING);
 
     let found = walk(roots, &opts.walk)?;
     report.files_seen = found.files.len();
@@ -236,7 +241,7 @@ pub fn build(
         }
     }
 
-    let changed = report.added + report.updated + report.removed > 0 || reembed_all;
+    let changed = report.added + report.updated + report.removed > 0 || reembed_all || repool;
     if previous.is_some() && !changed {
         generation::sweep_leftovers(index_dir)?;
         report.manifest = previous.as_ref().map(|p| p.manifest().clone());
@@ -256,6 +261,7 @@ pub fn build(
                 &store,
                 EmbedPlan {
                     reuse: !reembed_all,
+                    only_lone_blocks: repool,
                     units: opts.unit_vectors != UnitCoverage::Off,
                     continuation: opts.unit_vectors == UnitCoverage::Full,
                 },
@@ -343,157 +349,6 @@ fn is_under(path: &str, root: &Path) -> bool {
     path == root || path.starts_with(&format!("{root}/")) || root == "."
 }
 
-/// The text a span is embedded as: "Title > Section > Subsection: text".
-pub fn embedding_text(title: &str, span: &bubble_ingest::Span) -> String {
-    let (context, text) = embedding_parts(title, span);
-    format!("{context}: {text}")
-}
-
-/// The two parts of [`embedding_text`]: the heading context and the text.
-fn embedding_parts<'a>(title: &str, span: &'a bubble_ingest::Span) -> (String, &'a str) {
-    let mut path: Vec<&str> = Vec::new();
-    if span.heading_path.first().map(String::as_str) != Some(title) {
-        path.push(title);
-    }
-    path.extend(span.heading_path.iter().map(String::as_str));
-    (path.join(" > "), span.text.as_str())
-}
-
-/// What an embedding pass does: reuse the previous generation's vectors
-/// where it can, and whether to pool unit vectors.
-#[derive(Debug, Clone, Copy)]
-struct EmbedPlan {
-    reuse: bool,
-    units: bool,
-    continuation: bool,
-}
-
-/// A block waiting for the model: its slot, its text, and its units.
-struct Todo {
-    slot: usize,
-    text: UnitText,
-    unit_ords: Vec<u32>,
-}
-
-/// Embeds the retrievable spans of `store` (and, with `plan.units`, pools
-/// a vector for every compression unit from the same pass), reusing the
-/// previous generation's vectors of any block whose id (a hash of its
-/// document, kind, heading path and text) and document title are
-/// unchanged: editing one record of a large JSONL file re-embeds that
-/// record, not the file.
-fn embed_store(
-    store: &SpanStore,
-    plan: EmbedPlan,
-    previous: Option<&Index>,
-    embedder: &Embedder,
-    report: &mut BuildReport,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<(VectorMatrix, Option<UnitVectors>), IndexError> {
-    let old_vectors = previous.and_then(Index::vectors);
-    let old_units = previous.and_then(Index::unit_vectors);
-    let mut vectors: Vec<Option<Vec<f32>>> = Vec::new();
-    let mut ords: Vec<u32> = Vec::new();
-    let mut units = plan.units.then(|| UnitVectors::new(embedder.dim()));
-    let mut todo: Vec<Todo> = Vec::new();
-    for doc in store.docs() {
-        for ord in doc.spans.clone() {
-            let span = &store.spans()[ord as usize];
-            if !span.kind.is_retrievable() {
-                continue;
-            }
-            let unit_ords = store.units_of(ord);
-            let old = plan
-                .reuse
-                .then(|| {
-                    let p = previous?;
-                    let old_of = |o: u32| p.store().ord_of(&store.spans()[o as usize].id.0);
-                    let old_ord = old_of(ord)?;
-                    // The title is part of the embedded text but not of the id.
-                    (p.store().doc_of(old_ord)?.title == doc.title).then_some(())?;
-                    let v = old_vectors?.vector(old_ord)?.to_vec();
-                    let mut us: Vec<f32> = Vec::new();
-                    if plan.units {
-                        for &u in &unit_ords {
-                            old_units?.extend_f32(old_of(u)?, &mut us).then_some(())?;
-                        }
-                    }
-                    Some((v, us))
-                })
-                .flatten();
-            match old {
-                Some((v, us)) => {
-                    if let Some(units) = units.as_mut() {
-                        for (&u, uv) in unit_ords.iter().zip(us.chunks_exact(embedder.dim())) {
-                            units.push(u, uv);
-                        }
-                    }
-                    vectors.push(Some(v));
-                }
-                None => {
-                    let (context, text) = embedding_parts(&doc.title, span);
-                    let ranges = if plan.units {
-                        store.unit_ranges(ord, &unit_ords)
-                    } else {
-                        Vec::new()
-                    };
-                    todo.push(Todo {
-                        slot: vectors.len(),
-                        text: UnitText {
-                            context,
-                            text: text.to_string(),
-                            units: ranges,
-                        },
-                        unit_ords: if plan.units { unit_ords } else { Vec::new() },
-                    });
-                    vectors.push(None);
-                }
-            }
-            ords.push(ord);
-        }
-    }
-    let total = todo.len();
-    for (n, chunk) in todo.chunks(EMBED_CHUNK).enumerate() {
-        progress(Progress::Embedding {
-            done: n * EMBED_CHUNK,
-            total,
-        });
-        let texts: Vec<UnitText> = chunk.iter().map(|t| t.text.clone()).collect();
-        let embedded = if plan.units {
-            embedder.embed_units(&texts, plan.continuation)?
-        } else {
-            let joined: Vec<String> = texts
-                .iter()
-                .map(|t| format!("{}: {}", t.context, t.text))
-                .collect();
-            embedder
-                .embed(&joined)?
-                .into_iter()
-                .map(|vector| Embedded {
-                    vector,
-                    units: Vec::new(),
-                })
-                .collect()
-        };
-        for (t, e) in chunk.iter().zip(embedded) {
-            if let Some(units) = units.as_mut() {
-                for (&u, uv) in t.unit_ords.iter().zip(&e.units) {
-                    units.push(u, uv);
-                }
-            }
-            vectors[t.slot] = Some(e.vector);
-        }
-    }
-    progress(Progress::Embedding { done: total, total });
-    report.embedded = total;
-    let mut matrix = VectorMatrix::new(embedder.dim());
-    for (ord, v) in ords.into_iter().zip(vectors) {
-        if let Some(v) = v {
-            matrix.push(ord, &v);
-        }
-    }
-    Ok((matrix, units))
-}
-
 fn manifest_for(
     store: &SpanStore,
     tokenizer: &str,
@@ -510,6 +365,7 @@ fn manifest_for(
     let embedding = embedder.map(|e| EmbeddingInfo {
         model: e.id().to_string(),
         dim: e.dim(),
+        pooling: POOLING.to_string(),
     });
     if let Some(e) = &embedding {
         h.update(e.model.as_bytes());

@@ -14,8 +14,9 @@
 //! session creation, so we load it explicitly with `ort::init_from` first.
 
 use crate::error::{IndexError, IoContext};
-use crate::pooling::{token_states, Pass, MAX_LENGTH};
-pub use crate::pooling::{Embedded, UnitText};
+use crate::pooling::{token_states, MAX_LENGTH};
+pub use crate::windows::{BlockText, Embedded, SectionText, UnitText};
+use crate::windows::{Pass, Read};
 use fastembed::{
     InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
 };
@@ -171,10 +172,10 @@ impl Embedder {
         Ok(out)
     }
 
-    /// Embeds blocks and gives every unit of each a vector pooled from the
-    /// block's own token states. A block's vector is exactly what
-    /// [`Embedder::embed`] gives for `"{context}: {text}"`. With
-    /// `continuation`, units past the model's window are embedded in
+    /// Embeds blocks, each on its own, and gives every unit of each a vector
+    /// pooled from the block's own token states. A block's vector is
+    /// exactly what [`Embedder::embed`] gives for `"{context}: {text}"`.
+    /// With `continuation`, units past the model's window are embedded in
     /// continuation windows (`"{context}: {unit} {unit}…"`), packed as full
     /// as the window allows; without, they stand in with the block's vector.
     pub fn embed_units(
@@ -182,51 +183,102 @@ impl Embedder {
         blocks: &[UnitText],
         continuation: bool,
     ) -> Result<Vec<Embedded>, IndexError> {
-        let mut model = self.model.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out: Vec<Embedded> = blocks
+        let sections: Vec<SectionText> = blocks
             .iter()
-            .map(|b| Embedded {
+            .map(|b| SectionText {
+                context: b.context.clone(),
+                blocks: vec![BlockText {
+                    text: b.text.clone(),
+                    units: b.units.clone(),
+                    max_tokens: None,
+                }],
+            })
+            .collect();
+        Ok(self
+            .embed_sections(&sections, continuation)?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// Embeds sections: each section's blocks share windows of up to 256
+    /// tokens with its heading context read once (`windows.rs`), and every
+    /// block and unit gets a vector pooled from its own tokens. A block with
+    /// a window to itself gets what [`Embedder::embed_units`] gives it.
+    /// Returns, per section, one [`Embedded`] per block.
+    pub fn embed_sections(
+        &self,
+        sections: &[SectionText],
+        continuation: bool,
+    ) -> Result<Vec<Vec<Embedded>>, IndexError> {
+        let mut model = self.model.lock().unwrap_or_else(|p| p.into_inner());
+        let flat: Vec<(&str, &BlockText)> = sections
+            .iter()
+            .flat_map(|s| s.blocks.iter().map(move |b| (s.context.as_str(), b)))
+            .collect();
+        let mut out: Vec<Embedded> = flat
+            .iter()
+            .map(|(_, b)| Embedded {
                 vector: Vec::new(),
                 units: vec![Vec::new(); b.units.len()],
             })
             .collect();
-        let mut passes: Vec<Pass> = blocks
-            .iter()
-            .enumerate()
-            .map(|(i, b)| Pass::first(i, b))
-            .collect();
+        let mut passes: Vec<Pass> = Vec::new();
+        let mut first_block = 0;
+        for s in sections {
+            let context = read(&model, &format!("{}:", s.context), None)?.tokens;
+            let reads = s
+                .blocks
+                .iter()
+                .map(|b| read(&model, &b.text, b.max_tokens))
+                .collect::<Result<Vec<_>, _>>()?;
+            passes.extend(Pass::windows(first_block, s, context, &reads));
+            first_block += s.blocks.len();
+        }
         while !passes.is_empty() {
             let mut leftover: Vec<(usize, Vec<usize>)> = Vec::new();
             let mut order: Vec<usize> = (0..passes.len()).collect();
-            order.sort_by_key(|&i| (passes[i].text.len(), i));
+            order.sort_by_key(|&i| (passes[i].tokens, i));
             for batch in order.chunks(BATCH) {
                 let texts: Vec<&str> = batch.iter().map(|&i| passes[i].text.as_str()).collect();
                 let states = token_states(&mut model, &texts)?;
                 for (&i, st) in batch.iter().zip(states) {
                     let pass = &passes[i];
-                    let block = &mut out[pass.block];
-                    if pass.first {
-                        block.vector = st.block_vector();
-                    }
-                    let mut missed = Vec::new();
-                    for (unit, range) in &pass.units {
-                        let v = st.unit_vector(range);
-                        if !v.is_empty() {
-                            block.units[*unit] = v;
-                        } else if st.truncated {
-                            missed.push(*unit);
+                    let shared = pass.members.len() > 1;
+                    for m in &pass.members {
+                        let block = &mut out[m.block];
+                        if m.first {
+                            block.vector = if shared {
+                                st.member_vector(pass.prefix, &m.range)
+                            } else {
+                                st.block_vector()
+                            };
                         }
-                    }
-                    // A continuation that covers none of its units would repeat forever.
-                    let progressed = missed.first() != pass.units.first().map(|(u, _)| u);
-                    if continuation && !missed.is_empty() && (pass.first || progressed) {
-                        leftover.push((pass.block, missed));
+                        let mut missed = Vec::new();
+                        for (unit, range) in &m.units {
+                            let v = st.unit_vector(range);
+                            if !v.is_empty() {
+                                block.units[*unit] = v;
+                            } else if st.truncated {
+                                missed.push(*unit);
+                            }
+                        }
+                        // A continuation that covers none of its units would repeat forever.
+                        let progressed = missed.first() != m.units.first().map(|(u, _)| u);
+                        if continuation && !missed.is_empty() && (m.first || progressed) {
+                            leftover.push((m.block, missed));
+                        }
                     }
                 }
             }
             passes = leftover
                 .into_iter()
-                .map(|(block, units)| Pass::continuation(block, &blocks[block], &units))
+                .map(|(block, units)| {
+                    let (context, b) = flat[block];
+                    Pass::continuation(block, context, b, &units, |text| {
+                        read(&model, text, None).map_or(MAX_LENGTH, |r| r.tokens + 2)
+                    })
+                })
                 .collect();
         }
         // A unit no pass gave a token (only possible for text the tokenizer
@@ -238,7 +290,11 @@ impl Embedder {
                 }
             }
         }
-        Ok(out)
+        let mut rest = out.into_iter();
+        Ok(sections
+            .iter()
+            .map(|s| rest.by_ref().take(s.blocks.len()).collect())
+            .collect())
     }
 
     /// Embeds one query.
@@ -247,6 +303,27 @@ impl Embedder {
             .pop()
             .ok_or_else(|| IndexError::Model("no vector returned".into()))
     }
+}
+
+/// How much of `text` the model reads: its tokens in the model's tokenizer
+/// (no special tokens; at most the model's window, where the tokenizer
+/// truncates), cut at `max_tokens`.
+fn read(model: &TextEmbedding, text: &str, max_tokens: Option<usize>) -> Result<Read, IndexError> {
+    let enc = model
+        .tokenizer
+        .encode(text, false)
+        .map_err(|e| IndexError::Model(e.to_string()))?;
+    let all = Read {
+        tokens: enc.len(),
+        bytes: text.len(),
+    };
+    Ok(match max_tokens.filter(|&m| m > 0 && m < enc.len()) {
+        Some(m) => Read {
+            tokens: m,
+            bytes: enc.get_offsets().get(m - 1).map_or(text.len(), |o| o.1),
+        },
+        None => all,
+    })
 }
 
 /// Asks for the CUDA provider (an error if it cannot load, rather than a

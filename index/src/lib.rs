@@ -16,6 +16,7 @@
 
 mod builder;
 mod embed;
+mod embed_store;
 mod error;
 mod filter;
 mod generation;
@@ -28,10 +29,12 @@ mod text_index;
 mod units;
 mod vectors;
 mod walk;
+mod windows;
 
 pub use bubble_ingest;
-pub use builder::{build, embedding_text, BuildOptions, BuildReport, Progress, UnitCoverage};
-pub use embed::{find_models_dir, Device, Embedded, Embedder, UnitText};
+pub use builder::{build, BuildOptions, BuildReport, Progress, UnitCoverage};
+pub use embed::{find_models_dir, BlockText, Device, Embedded, Embedder, SectionText, UnitText};
+pub use embed_store::embedding_text;
 pub use error::IndexError;
 pub use filter::Allowed;
 pub use half;

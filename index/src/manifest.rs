@@ -14,7 +14,14 @@ pub struct EmbeddingInfo {
     pub model: String,
     /// Vector dimension.
     pub dim: usize,
+    /// How block vectors were pooled ([`POOLING`]); vectors pooled another
+    /// way are not reused by a rebuild. Empty in indexes from before it.
+    #[serde(default)]
+    pub pooling: String,
 }
+
+/// The pooling of this build: blocks share windows per section (`windows.rs`).
+pub const POOLING: &str = "section-windows-256";
 
 /// Counts of what an index holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

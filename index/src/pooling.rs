@@ -1,7 +1,5 @@
-//! Unit vectors from a block's own forward pass: the inputs (the block, and
-//! continuation windows for units past the model's window), the model's
-//! token states with each token's byte range, and mean pooling over a
-//! unit's tokens.
+//! The model's token states with each token's byte range, and mean pooling
+//! over a block's or a unit's tokens (the inputs are in `windows.rs`).
 
 use crate::error::IndexError;
 use fastembed::TextEmbedding;
@@ -10,74 +8,6 @@ use std::ops::Range;
 /// Tokens the model reads at most (fastembed truncates there): MiniLM was
 /// trained on 256-token inputs, and longer ones only cost time.
 pub(crate) const MAX_LENGTH: usize = 256;
-
-/// A block to embed with [`Embedder::embed_units`]: the model reads
-/// `"{context}: {text}"`; `units` are byte ranges of `text`, in order and
-/// disjoint, each of which gets a vector of its own.
-#[derive(Debug, Clone)]
-pub struct UnitText {
-    /// The heading context ("Title > Section").
-    pub context: String,
-    /// The block's text.
-    pub text: String,
-    /// Byte ranges of its units in `text`.
-    pub units: Vec<Range<usize>>,
-}
-
-/// A block's vector and its units' vectors, all L2-normalised.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Embedded {
-    /// The block's vector.
-    pub vector: Vec<f32>,
-    /// One vector per unit, in the order of [`UnitText::units`].
-    pub units: Vec<Vec<f32>>,
-}
-
-/// One model input: the block's own text, or a continuation window with
-/// units the first pass did not reach.
-pub(crate) struct Pass {
-    pub(crate) block: usize,
-    pub(crate) first: bool,
-    pub(crate) text: String,
-    /// (unit index in its block, byte range in `text`)
-    pub(crate) units: Vec<(usize, Range<usize>)>,
-}
-
-impl Pass {
-    pub(crate) fn first(block: usize, b: &UnitText) -> Pass {
-        let shift = b.context.len() + 2;
-        Pass {
-            block,
-            first: true,
-            text: format!("{}: {}", b.context, b.text),
-            units: b
-                .units
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (i, r.start + shift..r.end + shift))
-                .collect(),
-        }
-    }
-
-    pub(crate) fn continuation(block: usize, b: &UnitText, units: &[usize]) -> Pass {
-        let mut text = format!("{}: ", b.context);
-        let mut ranges = Vec::with_capacity(units.len());
-        for (n, &u) in units.iter().enumerate() {
-            if n > 0 {
-                text.push(' ');
-            }
-            let start = text.len();
-            text.push_str(b.text.get(b.units[u].clone()).unwrap_or(""));
-            ranges.push((u, start..text.len()));
-        }
-        Pass {
-            block,
-            first: false,
-            text,
-            units: ranges,
-        }
-    }
-}
 
 /// The model's last hidden states of one text, with each token's byte
 /// range in the text (special and padding tokens left out).
@@ -89,6 +19,9 @@ pub(crate) struct TokenStates {
     /// block vector exactly as fastembed's mean pooling computes it.
     all: Vec<f32>,
     counted: usize,
+    /// The positions left out of `tokens` (special tokens), summed.
+    special: Vec<f32>,
+    special_counted: usize,
     pub(crate) truncated: bool,
 }
 
@@ -99,20 +32,40 @@ impl TokenStates {
         normalised_mean(self.all.clone(), self.counted)
     }
 
+    /// The vector of one block of a window shared by several: the mean
+    /// over the special tokens, the shared heading prefix (the first
+    /// `prefix` bytes) and the block's own tokens (those starting inside
+    /// `range`), which is what the block's vector would pool if it had the
+    /// window to itself, but with token states that have read its neighbours.
+    pub(crate) fn member_vector(&self, prefix: usize, range: &Range<usize>) -> Vec<f32> {
+        let (sum, n) = self.sum_where(self.special.clone(), self.special_counted, |start| {
+            start < prefix || range.contains(&start)
+        });
+        normalised_mean(sum, n)
+    }
+
     /// The normalised mean state of the tokens starting inside `range`
     /// (empty when none does).
     pub(crate) fn unit_vector(&self, range: &Range<usize>) -> Vec<f32> {
-        let mut sum = vec![0.0f32; self.dim];
-        let mut n = 0usize;
+        let (sum, n) = self.sum_where(vec![0.0f32; self.dim], 0, |start| range.contains(&start));
+        normalised_mean(sum, n)
+    }
+
+    fn sum_where(
+        &self,
+        mut sum: Vec<f32>,
+        mut n: usize,
+        take: impl Fn(usize) -> bool,
+    ) -> (Vec<f32>, usize) {
         for (r, state) in &self.tokens {
-            if range.contains(&r.start) {
+            if take(r.start) {
                 for (a, x) in sum.iter_mut().zip(state) {
                     *a += x;
                 }
                 n += 1;
             }
         }
-        normalised_mean(sum, n)
+        (sum, n)
     }
 }
 
@@ -176,6 +129,8 @@ pub(crate) fn token_states(
         let offsets = enc.get_offsets();
         let mut all = vec![0.0f32; dim];
         let mut counted = 0;
+        let mut special_sum = vec![0.0f32; dim];
+        let mut special_counted = 0;
         let mut tokens = Vec::new();
         for p in 0..seq.min(mask.len()) {
             if mask[p] == 0 {
@@ -189,6 +144,11 @@ pub(crate) fn token_states(
             let (start, end) = offsets[p];
             if special[p] == 0 && end > start {
                 tokens.push((start..end, state.to_vec()));
+            } else {
+                for (a, x) in special_sum.iter_mut().zip(state) {
+                    *a += x;
+                }
+                special_counted += 1;
             }
         }
         out.push(TokenStates {
@@ -196,6 +156,8 @@ pub(crate) fn token_states(
             tokens,
             all,
             counted,
+            special: special_sum,
+            special_counted,
             truncated: counted >= MAX_LENGTH,
         });
     }

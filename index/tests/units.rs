@@ -153,3 +153,65 @@ fn every_unit_of_an_index_has_a_vector_reused_when_unchanged() {
     assert!(p.unit_vectors().is_none());
     assert_eq!(p.manifest().counts.vectors, again.manifest().counts.vectors);
 }
+
+#[test]
+fn a_section_is_read_in_one_window_and_reused_as_a_whole() {
+    let Some(e) = embedder() else { return };
+    let src = tempfile::tempdir().unwrap();
+    let docs = src.path().join("docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    let manual = |first: &str| {
+        format!(
+            "# Manual\n\n## Install\n\n{first}\n\nRun the installer as root.\n\n\
+             ## Upgrade\n\nStop the service first.\n\nThen replace the binary.\n"
+        )
+    };
+    std::fs::write(docs.join("manual.md"), manual("Download the package.")).unwrap();
+    let opts = BuildOptions::default();
+    let roots = [docs.clone()];
+    let live = tempfile::tempdir().unwrap();
+    build(live.path(), &roots, &opts, Some(&e), &mut |_| {}).unwrap();
+
+    // A block shares its section's window: its vector is not the one it
+    // gets read alone, but it means the same.
+    let index = Index::open(live.path()).unwrap();
+    let ord = |index: &Index, start: &str| {
+        index
+            .store()
+            .spans()
+            .iter()
+            .position(|s| s.kind.is_retrievable() && s.text.starts_with(start))
+            .unwrap() as u32
+    };
+    let stop = index
+        .vectors()
+        .unwrap()
+        .vector(ord(&index, "Stop the"))
+        .unwrap()
+        .to_vec();
+    let alone = e
+        .embed(&["Manual > Upgrade: Stop the service first.".to_string()])
+        .unwrap();
+    let cos = dot(&stop, &alone[0]);
+    assert!(cos < 0.9999 && cos > 0.8, "{cos}");
+
+    // Editing one block re-embeds its section, not the other one.
+    std::fs::write(docs.join("manual.md"), manual("Fetch the package.")).unwrap();
+    let r = build(live.path(), &roots, &opts, Some(&e), &mut |_| {}).unwrap();
+    assert_eq!(r.embedded, 2);
+
+    // The incremental index holds the vectors a build from scratch gives.
+    let fresh = tempfile::tempdir().unwrap();
+    build(fresh.path(), &roots, &opts, Some(&e), &mut |_| {}).unwrap();
+    let (a, b) = (
+        Index::open(live.path()).unwrap(),
+        Index::open(fresh.path()).unwrap(),
+    );
+    for start in ["Fetch", "Run the", "Stop the", "Then"] {
+        assert_eq!(
+            a.vectors().unwrap().vector(ord(&a, start)),
+            b.vectors().unwrap().vector(ord(&b, start)),
+            "{start}"
+        );
+    }
+}

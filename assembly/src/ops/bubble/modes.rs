@@ -124,13 +124,29 @@ fn greedy<S>(
 }
 
 /// Raises the redundancy of every undecided candidate to its similarity
-/// with the newly admitted `i`.
-fn raise_redundancy(state: &QueryState, f: &Features<'_>, redundancy: &mut [f32], i: usize) {
+/// with the newly admitted `i`, scaled by `in_section` for a block of the
+/// same section (read in the same encoder window).
+fn raise_redundancy(
+    state: &QueryState,
+    f: &Features<'_>,
+    redundancy: &mut [f32],
+    i: usize,
+    in_section: f32,
+) {
+    let admitted = &state.candidates[i];
     for (j, r) in redundancy.iter_mut().enumerate() {
-        if state.candidates[j].decision.is_none() {
-            *r = r.max(f.similarity(i, j));
+        let c = &state.candidates[j];
+        if c.decision.is_none() {
+            let same = c.doc_id == admitted.doc_id && c.section == admitted.section;
+            let s = f.similarity(i, j);
+            *r = r.max(if same { s * in_section } else { s });
         }
     }
+}
+
+/// The scale of a same-section similarity in default mode.
+fn in_section(p: &BubbleParams) -> f32 {
+    p.max_similarity / p.section_similarity
 }
 
 /// Maximal marginal relevance, the global budget as the only gate.
@@ -152,7 +168,7 @@ pub(super) fn mmr(lambda: f32, ctx: &Context<'_>, state: &mut QueryState, f: &Fe
             let cost = costs.cost(&state.candidates[i], room);
             let admitted = admit_if_fits(state, &mut costs, i, cost, &mut used);
             if admitted {
-                raise_redundancy(state, f, redundancy, i);
+                raise_redundancy(state, f, redundancy, i, 1.0);
             }
             admitted
         },
@@ -301,7 +317,7 @@ pub(super) fn default_mode(
         if let Some(row) = f.row(i) {
             sel.tables.insert(row.table);
         }
-        raise_redundancy(state, f, &mut sel.redundancy, i);
+        raise_redundancy(state, f, &mut sel.redundancy, i, in_section(p));
         links.follow(state, f.text(i), &mut sel.linked, i);
         tables::expand_header(ctx, state, sel.gates, &mut costs, i);
         // The rest of a small table: one unit, not counted per row against
@@ -331,7 +347,7 @@ pub(super) fn default_mode(
         };
         for r in rows.into_iter().chain(blocks).filter(|&r| r < f.len()) {
             sel.covered |= f.lex[r].terms;
-            raise_redundancy(state, f, &mut sel.redundancy, r);
+            raise_redundancy(state, f, &mut sel.redundancy, r, in_section(p));
         }
         true
     });
