@@ -282,6 +282,7 @@ fn build_op(name: &str, p: Value) -> Result<Box<dyn Operator>, String> {
             } else {
                 params::<Fusion>(p)?
             };
+            bubble_retrieval::limits::check_fusion(fusion).map_err(|e| e.to_string())?;
             Box::new(Fuse::new(fusion))
         }
         "expand" => Box::new(Expand::new(params::<ExpandParams>(p)?)),

@@ -287,7 +287,7 @@ pub fn build(
         number,
     );
     let staged = Staged::begin(index_dir, number)?;
-    write_generation(
+    let manifest = write_generation(
         staged.dir(),
         &store,
         (matrix.as_ref(), units.as_ref()),
@@ -390,6 +390,7 @@ fn manifest_for(
             unit_vectors: units.map_or(0, UnitVectors::len),
             tokens: retrievable.iter().map(|s| u64::from(s.tokens)).sum(),
         },
+        checksums: Default::default(),
     }
 }
 
@@ -398,7 +399,7 @@ fn write_generation(
     store: &SpanStore,
     (matrix, units): (Option<&VectorMatrix>, Option<&UnitVectors>),
     manifest: &Manifest,
-) -> Result<(), IndexError> {
+) -> Result<Manifest, IndexError> {
     let store_path = dir.join(STORE_FILE);
     let bytes = postcard::to_allocvec(store).map_err(|e| IndexError::Corrupt {
         path: store_path.clone(),
@@ -428,11 +429,17 @@ fn write_generation(
     if let Some(u) = units {
         u.write(dir)?;
     }
-    // The manifest goes last: a generation without one is never committed anyway.
+    // The manifest goes last, with every other file's checksum: a
+    // generation without one is never committed anyway.
+    let manifest = Manifest {
+        checksums: crate::checksums::compute(dir, MANIFEST_FILE)?,
+        ..manifest.clone()
+    };
     let manifest_path = dir.join(MANIFEST_FILE);
-    let json = serde_json::to_vec_pretty(manifest).map_err(|e| IndexError::Corrupt {
+    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| IndexError::Corrupt {
         path: manifest_path.clone(),
         detail: e.to_string(),
     })?;
-    std::fs::write(&manifest_path, json).io("writing", &manifest_path)
+    std::fs::write(&manifest_path, json).io("writing", &manifest_path)?;
+    Ok(manifest)
 }

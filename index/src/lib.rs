@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod checksums;
 mod embed;
 mod embed_store;
 mod error;

@@ -2,6 +2,7 @@
 
 use crate::error::{IndexError, IoContext};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Bumped whenever the on-disk layout changes; older indexes are refused.
@@ -57,6 +58,10 @@ pub struct Manifest {
     pub embedding: Option<EmbeddingInfo>,
     /// What it holds.
     pub counts: Counts,
+    /// blake3 of each of the generation's files (path relative to it),
+    /// checked on open (`checksums.rs`). Empty in indexes from before it.
+    #[serde(default)]
+    pub checksums: BTreeMap<String, String>,
 }
 
 impl Manifest {

@@ -41,6 +41,7 @@ impl Index {
         let (_, dir) = generation::current(index_dir)?
             .ok_or_else(|| IndexError::NotFound(index_dir.to_path_buf()))?;
         let manifest = Manifest::read(&dir.join(MANIFEST_FILE))?;
+        crate::checksums::verify(&dir, &manifest.checksums)?;
         let store = read_store(&dir.join(STORE_FILE))?;
         let text = TextIndex::open(&dir.join(TANTIVY_DIR))?;
         let vectors = match &manifest.embedding {

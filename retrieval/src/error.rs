@@ -9,6 +9,9 @@ pub enum RetrievalError {
     /// A bad filter.
     #[error("bad filter: {0}")]
     Filter(String),
+    /// A request outside the bounds a search takes (`limits.rs`).
+    #[error("{0}")]
+    BadRequest(String),
     /// A mode that cannot run on this index or without a model.
     #[error("{0}")]
     Unavailable(String),

@@ -10,6 +10,7 @@
 mod error;
 mod filter;
 mod fusion;
+pub mod limits;
 pub mod neighbours;
 mod search;
 

@@ -172,6 +172,7 @@ impl<'a> Retriever<'a> {
 
     /// Runs a search.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, RetrievalError> {
+        crate::limits::check(req)?;
         let started = Instant::now();
         let mut notices = Vec::new();
         let mut mode = req.mode;

@@ -60,6 +60,9 @@ impl Default for RetrieveParams {
     }
 }
 
+/// Facets of a compound question searched apart at most.
+pub const MAX_FACETS: usize = 8;
+
 /// Adds retrieval hits to the candidate pool.
 #[derive(Debug, Clone)]
 pub struct Retrieve {
@@ -75,9 +78,9 @@ impl Retrieve {
             .iter()
             .map(|k| SpanKind::parse(k).ok_or_else(|| format!("unknown span kind {k:?}")))
             .collect::<Result<Vec<_>, _>>()?;
-        if params.depth == 0 {
-            return Err("depth must be at least 1".into());
-        }
+        use bubble_retrieval::limits::{in_range, MAX_DEPTH, MAX_EF};
+        in_range("depth", params.depth, 1, MAX_DEPTH).map_err(|e| e.to_string())?;
+        in_range("ef", params.ef, 1, MAX_EF).map_err(|e| e.to_string())?;
         Ok(Retrieve { params, kinds })
     }
 
@@ -120,11 +123,15 @@ impl Operator for Retrieve {
                 q
             }
         };
-        let facets = if self.params.facets {
+        let mut facets = if self.params.facets {
             facets(&query)
         } else {
             Vec::new()
         };
+        // Each facet is a search of its own: a question of more clauses
+        // keeps the rest in the whole query only.
+        let unsearched = facets.len().saturating_sub(MAX_FACETS);
+        facets.truncate(MAX_FACETS);
         let mut resp = ctx.retriever.search(&self.request(&query))?;
         if query == state.query && state.query_vector.is_none() {
             state.query_vector = resp.query_vector.take();
@@ -170,7 +177,11 @@ impl Operator for Retrieve {
             },
             hits,
             added
-        ))
+        ) + &if unsearched > 0 {
+            format!(" ({unsearched} more facets not searched apart: at most {MAX_FACETS})")
+        } else {
+            String::new()
+        })
     }
 }
 
