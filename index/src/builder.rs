@@ -11,6 +11,7 @@ use crate::embed::Embedder;
 use crate::embed_store::{embed_store, EmbedPlan};
 use crate::error::{IndexError, IoContext};
 use crate::generation::{self, Staged};
+use crate::lock::WriterLock;
 use crate::manifest::{Counts, EmbeddingInfo, Manifest, POOLING, SCHEMA_VERSION};
 use crate::reader::{Index, MANIFEST_FILE, STORE_FILE, TANTIVY_DIR};
 use crate::store::SpanStore;
@@ -124,6 +125,7 @@ pub fn build(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BuildReport, IndexError> {
     let started = Instant::now();
+    let _writer = WriterLock::acquire(index_dir)?;
     let mut report = BuildReport::default();
     let previous = match generation::current(index_dir)? {
         Some(_) => Some(Index::open(index_dir)?),

@@ -55,7 +55,15 @@ pub enum IndexError {
     /// The vector index failed.
     #[error("vector index: {0}")]
     Hnsw(String),
-    /// A stored file is corrupt.
+    /// Another writer holds the index's writer lock.
+    #[error("the index at {} is being written by another writer ({holder}); wait for it to finish", path.parent().unwrap_or(path).display())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as it wrote itself into the lock file.
+        holder: String,
+    },
+    /// A file of the index is damaged.
     #[error("corrupt index file {path}: {detail}")]
     Corrupt {
         /// The file.

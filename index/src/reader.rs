@@ -38,19 +38,37 @@ impl std::fmt::Debug for Index {
 impl Index {
     /// Opens the committed generation in `index_dir`.
     pub fn open(index_dir: &Path) -> Result<Index, IndexError> {
-        let (_, dir) = generation::current(index_dir)?
-            .ok_or_else(|| IndexError::NotFound(index_dir.to_path_buf()))?;
+        let mut attempts = 0;
+        loop {
+            let (number, dir) = generation::current(index_dir)?
+                .ok_or_else(|| IndexError::NotFound(index_dir.to_path_buf()))?;
+            match Index::open_generation(index_dir, &dir) {
+                Ok(index) => return Ok(index),
+                Err(e) => {
+                    // A writer may have committed a newer generation and
+                    // swept this one while we read it: read the new one.
+                    attempts += 1;
+                    let moved = generation::current(index_dir)?.is_some_and(|(n, _)| n != number);
+                    if !moved || attempts >= 3 {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn open_generation(index_dir: &Path, dir: &Path) -> Result<Index, IndexError> {
         let manifest = Manifest::read(&dir.join(MANIFEST_FILE))?;
-        crate::checksums::verify(&dir, &manifest.checksums)?;
+        crate::checksums::verify(dir, &manifest.checksums)?;
         let store = read_store(&dir.join(STORE_FILE))?;
         let text = TextIndex::open(&dir.join(TANTIVY_DIR))?;
         let vectors = match &manifest.embedding {
-            Some(_) => Some(VectorIndex::open(&dir)?),
+            Some(_) => Some(VectorIndex::open(dir)?),
             None => None,
         };
         let units = match manifest.counts.unit_vectors {
             0 => None,
-            _ => Some(UnitVectors::read(&dir)?),
+            _ => Some(UnitVectors::read(dir)?),
         };
         Ok(Index {
             dir: index_dir.to_path_buf(),

@@ -271,3 +271,26 @@ fn embeddings_are_reused_and_checked_against_the_model() {
         .unwrap_err();
     assert!(err.to_string().contains("other-model@000"), "{err}");
 }
+
+#[test]
+fn a_second_writer_is_refused_with_the_holder_and_readers_go_on() {
+    let d = corpus();
+    let idx = tempfile::tempdir().unwrap();
+    let opts = BuildOptions::default();
+    build(idx.path(), &roots(&d), &opts, None, &mut |_| {}).unwrap();
+    let held = bubble_index::WriterLock::acquire(idx.path()).unwrap();
+    write(d.path(), "docs/new.md", "# New\n\nA new page.\n");
+    let err = build(idx.path(), &roots(&d), &opts, None, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, IndexError::Locked { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("another writer") && msg.contains(&format!("process {}", std::process::id())),
+        "{msg}"
+    );
+    // Readers take no lock and see the committed generation.
+    let index = Index::open(idx.path()).unwrap();
+    assert_eq!(index.manifest().counts.files, 3);
+    drop(held);
+    let r = build(idx.path(), &roots(&d), &opts, None, &mut |_| {}).unwrap();
+    assert_eq!(r.added, 1);
+}
