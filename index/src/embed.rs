@@ -40,7 +40,13 @@ pub enum Device {
     /// GPU build of ONNX Runtime from `scripts/setup --gpu`).
     Cuda,
 }
-const BATCH: usize = 64;
+/// Inputs per encoder call on the CPU. Small batches are faster here: the
+/// Node.js manual's windows, in batches sorted by length, took 68 to 75 s
+/// at 1 to 4 inputs a call, 80 s at 16 and 121 s at 64, and ONNX Runtime's
+/// arena grew with the batch (peak RSS 0.49 GB at 4, 2.35 GB at 64).
+const CPU_BATCH: usize = 4;
+/// Inputs per encoder call on a GPU, which needs wide batches to be busy.
+const GPU_BATCH: usize = 64;
 
 /// Finds the models directory: `explicit` (from `--models`), else
 /// `$BUBBLE_MODELS`, else a `models/` folder next to the executable or in one
@@ -72,6 +78,7 @@ pub struct Embedder {
     model: Mutex<TextEmbedding>,
     id: String,
     dim: usize,
+    batch: usize,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -134,6 +141,10 @@ impl Embedder {
             model: Mutex::new(model),
             id,
             dim,
+            batch: match device {
+                Device::Cpu => CPU_BATCH,
+                Device::Cuda => GPU_BATCH,
+            },
         })
     }
 
@@ -160,10 +171,10 @@ impl Embedder {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| (texts[i].len(), i));
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
-        for batch in order.chunks(BATCH) {
+        for batch in order.chunks(self.batch) {
             let chunk: Vec<&str> = batch.iter().map(|&i| texts[i].as_str()).collect();
             let vectors = model
-                .embed(&chunk, Some(BATCH))
+                .embed(&chunk, Some(self.batch))
                 .map_err(|e| IndexError::Model(e.to_string()))?;
             for (&i, v) in batch.iter().zip(vectors) {
                 out[i] = v;
@@ -239,7 +250,7 @@ impl Embedder {
             let mut leftover: Vec<(usize, Vec<usize>)> = Vec::new();
             let mut order: Vec<usize> = (0..passes.len()).collect();
             order.sort_by_key(|&i| (passes[i].tokens, i));
-            for batch in order.chunks(BATCH) {
+            for batch in order.chunks(self.batch) {
                 let texts: Vec<&str> = batch.iter().map(|&i| passes[i].text.as_str()).collect();
                 let states = token_states(&mut model, &texts)?;
                 for (&i, st) in batch.iter().zip(states) {
