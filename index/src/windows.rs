@@ -199,7 +199,7 @@ mod tests {
                 .iter()
                 .map(|t| BlockText {
                     text: t.to_string(),
-                    units: vec![0..t.len()],
+                    units: std::iter::once(0..t.len()).collect(),
                     max_tokens: None,
                 })
                 .collect(),

@@ -62,15 +62,11 @@ fn damage(path: &Path, how: Damage) {
 
 #[test]
 fn every_damaged_file_gives_an_error_not_a_crash() {
-    let src = tempfile::tempdir().unwrap();
-    let docs = src.path().join("docs");
-    std::fs::create_dir_all(&docs).unwrap();
-    std::fs::write(
-        docs.join("travel.md"),
+    let (_src, docs) = common::docs(&[(
+        "travel.md",
         "# Travel\n\n## Per diem\n\nThe per diem is 60 EUR in Germany. It is 70 EUR in France.\n\n\
          ## Hotels\n\nBook hotels through the portal.\n\n| Plan | Price |\n|---|---|\n| Pro | 49 |\n",
-    )
-    .unwrap();
+    )]);
     let built = tempfile::tempdir().unwrap();
     let e = embedder();
     build(

@@ -79,15 +79,11 @@ fn block_vectors_are_unchanged_and_every_unit_gets_its_own() {
 #[test]
 fn every_unit_of_an_index_has_a_vector_reused_when_unchanged() {
     let Some(e) = embedder() else { return };
-    let src = tempfile::tempdir().unwrap();
-    let docs = src.path().join("docs");
-    std::fs::create_dir_all(&docs).unwrap();
-    std::fs::write(
-        docs.join("travel.md"),
+    let (_src, docs) = common::docs(&[(
+        "travel.md",
         "# Travel\n\n## Per diem\n\nThe per diem is 60 EUR in Germany. It is 70 EUR in France.\n\n\
          Book hotels through the portal.\n\n| Plan | Price |\n|---|---|\n| Pro | 49 |\n",
-    )
-    .unwrap();
+    )]);
     let idx = tempfile::tempdir().unwrap();
     let opts = BuildOptions::default();
     let roots = [docs.clone()];
@@ -157,9 +153,7 @@ fn every_unit_of_an_index_has_a_vector_reused_when_unchanged() {
 #[test]
 fn a_section_is_read_in_one_window_and_reused_as_a_whole() {
     let Some(e) = embedder() else { return };
-    let src = tempfile::tempdir().unwrap();
-    let docs = src.path().join("docs");
-    std::fs::create_dir_all(&docs).unwrap();
+    let (_src, docs) = common::docs(&[]);
     let manual = |first: &str| {
         format!(
             "# Manual\n\n## Install\n\n{first}\n\nRun the installer as root.\n\n\
