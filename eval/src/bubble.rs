@@ -276,11 +276,7 @@ pub fn run_hotpotqa(
             gold.iter()
                 .all(|t| base.candidates.iter().any(|c| &c.title == t)),
         );
-        for n in &base.notices {
-            if !notices.contains(n) {
-                notices.push(n.clone());
-            }
-        }
+        crate::keep_notices(&mut notices, &base.notices);
         crate::run_methods(
             &ctx,
             &base,

@@ -449,11 +449,7 @@ pub fn run_docs(
             })?;
         let pool: Vec<u32> = base.candidates.iter().map(|c| c.ord).collect();
         in_pool += usize::from(holds(&probes, &source_text(&index, &mut sources, &pool)));
-        for n in &base.notices {
-            if !notices.contains(n) {
-                notices.push(n.clone());
-            }
-        }
+        crate::keep_notices(&mut notices, &base.notices);
         crate::run_methods(
             &ctx,
             &base,

@@ -117,6 +117,15 @@ pub(crate) fn fill_method(skip: usize) -> Result<(&'static str, String), EvalErr
     Ok((FILL, shipped_steps("default", skip)?))
 }
 
+/// Adds the notices in `new` that `notices` does not hold yet.
+pub(crate) fn keep_notices(notices: &mut Vec<String>, new: &[String]) {
+    for n in new {
+        if !notices.contains(n) {
+            notices.push(n.clone());
+        }
+    }
+}
+
 /// Runs each method at each budget on a copy of the pool `base` retrieved
 /// once (each in its own context: [`NO_RANKER`] without the ranker,
 /// [`FILL`] asked to fill), renders it, and hands `(budget index, method

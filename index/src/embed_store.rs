@@ -116,13 +116,16 @@ pub(crate) fn embed_store(
                     let blocks = run
                         .iter()
                         .zip(&unit_ords)
-                        .filter_map(|(&o, uo)| {
-                            let span = store.span(o)?;
-                            Some(BlockText {
-                                text: span.text.clone(),
+                        // One block per slot, in order: the vectors come back by position.
+                        .map(|(&o, uo)| {
+                            let span = store.span(o);
+                            BlockText {
+                                text: span.map(|s| s.text.clone()).unwrap_or_default(),
                                 units: store.unit_ranges(o, uo),
-                                max_tokens: (span.kind == SpanKind::Code).then_some(CODE_TOKENS),
-                            })
+                                max_tokens: span
+                                    .is_some_and(|s| s.kind == SpanKind::Code)
+                                    .then_some(CODE_TOKENS),
+                            }
                         })
                         .collect();
                     todo.push(Todo {
