@@ -130,6 +130,10 @@ pub struct IndexArgs {
     /// Index folder (created if missing).
     #[arg(long)]
     pub index: PathBuf,
+    /// For a new index: the folder file paths are recorded relative to
+    /// (default: the working directory). An existing index keeps its own.
+    #[arg(long)]
+    pub root: Option<PathBuf>,
     /// Only index files matching this glob (relative to each path); repeatable.
     #[arg(long)]
     pub include: Vec<String>,
@@ -145,6 +149,11 @@ pub struct IndexArgs {
     /// Embed every span again (after changing the model).
     #[arg(long)]
     pub reembed: bool,
+    /// Rewrite the whole index from scratch layout: drop tombstones of
+    /// changed and removed files, fold appended vectors into one HNSW graph
+    /// (commits also do this on their own past a threshold).
+    #[arg(long)]
+    pub compact: bool,
     /// Which compression units get vectors of their own: full (all; units past
     /// the model's window take a continuation pass), window (those inside it),
     /// off.

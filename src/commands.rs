@@ -136,6 +136,9 @@ fn index(args: IndexArgs) -> Result<ExitCode> {
             crate::cli::UnitVectorsArg::Window => bubble_index::UnitCoverage::Window,
             crate::cli::UnitVectorsArg::Off => bubble_index::UnitCoverage::Off,
         },
+        root: args.root,
+        compact: args.compact,
+        compaction: Default::default(),
     };
     let mut bar = BuildBar::new();
     let report = build(
@@ -168,7 +171,7 @@ fn report_json(r: &BuildReport, notice: Option<String>) -> serde_json::Value {
         "removed": r.removed, "unchanged": r.unchanged, "ignored": r.ignored,
         "skipped": r.skipped.iter().map(|(p, why)| serde_json::json!({"path": p, "reason": why})).collect::<Vec<_>>(),
         "warnings": r.warnings.iter().map(|(p, w)| serde_json::json!({"path": p, "problem": w})).collect::<Vec<_>>(),
-        "embedded": r.embedded, "committed": r.committed,
+        "embedded": r.embedded, "committed": r.committed, "compacted": r.compacted,
         "seconds": {"total": r.total_seconds, "parse": r.parse_seconds, "embed": r.embed_seconds, "write": r.write_seconds},
         "manifest": r.manifest, "notice": notice,
     })
@@ -211,10 +214,10 @@ fn print_report(r: &BuildReport, notice: Option<&str>) {
         r.embed_seconds,
         r.embedded,
         r.write_seconds,
-        if r.committed {
-            ""
-        } else {
-            "; nothing changed, nothing written"
+        match (r.committed, r.compacted) {
+            (false, _) => "; nothing changed, nothing written",
+            (true, true) => "; whole index written",
+            (true, false) => "; changes appended",
         }
     );
     if !r.ignored.is_empty() {

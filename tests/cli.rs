@@ -49,12 +49,58 @@ fn write_docs(dir: &Path, from: usize, to: usize) {
 
 fn sources(index_dir: &Path) -> BTreeSet<String> {
     let index = Index::open(index_dir).expect("the index must open after a kill");
-    index
-        .store()
+    index.store().docs().map(|d| d.source).collect()
+}
+
+/// Runs `bubble index DOCS --index IDX --no-embed EXTRA...`, killing it
+/// with SIGKILL after each delay in turn, and calls `check` after each kill;
+/// stops once `check` says the run had committed.
+fn kill_during_index(
+    docs: &Path,
+    idx: &Path,
+    extra: &[&str],
+    mut check: impl FnMut(u64) -> bool,
+) -> usize {
+    let mut kills = 0;
+    for delay_ms in [5, 30, 80, 150, 250, 400, 600, 900, 1300, 2000] {
+        let mut child = bubble()
+            .args([
+                "index",
+                docs.to_str().unwrap(),
+                "--index",
+                idx.to_str().unwrap(),
+                "--no-embed",
+            ])
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        kills += 1;
+        if check(delay_ms) {
+            break;
+        }
+    }
+    kills
+}
+
+/// The text of every live span of `name`, by ord.
+fn file_text(index: &Index, name: &str) -> String {
+    let store = index.store();
+    store
         .docs()
-        .iter()
-        .map(|d| d.source.clone())
-        .collect()
+        .filter(|d| d.source.ends_with(name))
+        .flat_map(|d| {
+            d.spans
+                .clone()
+                .filter_map(|o| store.span(o))
+                .map(|s| s.text)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -68,25 +114,10 @@ fn kill_9_during_indexing_leaves_the_previous_index_whole() {
     let before = sources(&idx);
     assert_eq!(before.len(), 50);
 
-    // A larger update, killed at many moments: parsing, writing, committing.
+    // A large update (it rewrites the whole index), killed at many
+    // moments: parsing, writing, committing.
     write_docs(&docs, 50, 1500);
-    let mut committed_by_a_killed_run = 0;
-    for delay_ms in [5, 30, 80, 150, 250, 400, 600, 900, 1300, 2000] {
-        let mut child = bubble()
-            .args([
-                "index",
-                docs.to_str().unwrap(),
-                "--index",
-                idx.to_str().unwrap(),
-                "--no-embed",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        child.kill().unwrap(); // SIGKILL on Unix
-        child.wait().unwrap();
+    kill_during_index(&docs, &idx, &[], |delay_ms| {
         let after = sources(&idx);
         assert!(
             after.is_superset(&before),
@@ -97,23 +128,84 @@ fn kill_9_during_indexing_leaves_the_previous_index_whole() {
             "partial commit: {} documents",
             after.len()
         );
-        if after.len() == 1500 {
-            committed_by_a_killed_run += 1;
-            break;
-        }
-    }
+        after.len() == 1500
+    });
     // Whatever happened, the next run completes and sweeps leftovers.
     let o = index_no_embed(&docs, &idx);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(sources(&idx).len(), 1500);
-    let leftovers: Vec<_> = std::fs::read_dir(&idx)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.contains(".tmp"))
+
+    // Small edits (appended to the index), killed: each edited file reads
+    // wholly old or wholly new, and all of them together.
+    let old_text = file_text(&Index::open(&idx).unwrap(), "note-00007.md");
+    let edited_names: Vec<String> = (0..1500)
+        .step_by(50)
+        .map(|i| format!("note-{i:05}.md"))
         .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-    eprintln!("killed runs that had already committed: {committed_by_a_killed_run}");
+    for name in &edited_names {
+        std::fs::write(
+            docs.join(name),
+            "# Revised\n\nRetention is now ninety days.\n",
+        )
+        .unwrap();
+    }
+    // Whether the edits are in, checking that they are all in or all out.
+    let edited = || {
+        let index = Index::open(&idx).expect("the index must open after a kill");
+        assert_eq!(
+            file_text(&index, "note-00007.md"),
+            old_text,
+            "an unedited file changed"
+        );
+        let states: BTreeSet<bool> = edited_names
+            .iter()
+            .map(|n| {
+                let t = file_text(&index, n);
+                assert!(!t.is_empty(), "{n} lost");
+                t.contains("ninety days")
+            })
+            .collect();
+        assert_eq!(states.len(), 1, "a commit applied in part");
+        states.contains(&true)
+    };
+    kill_during_index(&docs, &idx, &[], |delay_ms| {
+        assert_eq!(
+            sources(&idx).len(),
+            1500,
+            "documents lost after kill at {delay_ms} ms"
+        );
+        edited()
+    });
+    let o = index_no_embed(&docs, &idx);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(edited());
+    assert!(
+        Index::open(&idx).unwrap().store().dead_spans() > 0,
+        "small edits are appended, leaving tombstones"
+    );
+
+    // A compaction, killed: the index stays whole, before or after it.
+    let appended = sources(&idx);
+    kill_during_index(&docs, &idx, &["--compact"], |delay_ms| {
+        assert_eq!(
+            sources(&idx),
+            appended,
+            "documents lost in compaction killed at {delay_ms} ms"
+        );
+        assert!(edited());
+        Index::open(&idx).unwrap().store().dead_spans() == 0
+    });
+    let leftovers = || -> Vec<String> {
+        std::fs::read_dir(&idx)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.contains(".tmp"))
+            .collect()
+    };
+    let o = index_no_embed(&docs, &idx);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
 }
 
 #[test]

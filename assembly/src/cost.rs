@@ -129,7 +129,8 @@ impl<'a> CostModel<'a> {
     }
 
     fn measure(&self, c: &Candidate) -> Line {
-        let text = self.store.span(c.ord).map_or("", |s| s.text.as_str());
+        let span = self.store.span(c.ord);
+        let text = span.as_ref().map_or("", |s| s.text.as_str());
         let plain = Line {
             tokens: if self.native {
                 c.tokens as usize + self.marker_tokens

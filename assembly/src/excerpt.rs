@@ -24,22 +24,49 @@ pub struct Excerpt {
 /// Excerpts by span ord.
 pub type Excerpts = BTreeMap<u32, Excerpt>;
 
+/// The text a span shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpanText {
+    /// All of it.
+    Whole(String),
+    /// Some of its units, with elision marks.
+    Part(String),
+}
+
+impl SpanText {
+    /// The text, either way.
+    pub fn text(&self) -> &str {
+        match self {
+            SpanText::Whole(t) | SpanText::Part(t) => t,
+        }
+    }
+
+    /// The text, owned.
+    pub fn into_text(self) -> String {
+        match self {
+            SpanText::Whole(t) | SpanText::Part(t) => t,
+        }
+    }
+}
+
 /// The text a span shows: its own, or its kept units in source order with
 /// an elision mark wherever units were left out (list items one a line).
-pub fn shown_text<'a>(store: &'a SpanStore, ord: u32, excerpts: &Excerpts) -> Cow<'a, str> {
-    let whole = store.span(ord).map_or("", |s| s.text.as_str());
+pub fn shown_text(store: &SpanStore, ord: u32, excerpts: &Excerpts) -> SpanText {
+    let Some(span) = store.span(ord) else {
+        return SpanText::Whole(String::new());
+    };
     let Some(ex) = excerpts.get(&ord) else {
-        return Cow::Borrowed(whole);
+        return SpanText::Whole(span.text);
     };
     let units = store.units_of(ord);
     if ex.kept == units {
-        return Cow::Borrowed(whole);
+        return SpanText::Whole(span.text);
     }
-    let sep = match store.span(ord).map(|s| s.kind) {
-        Some(SpanKind::List) => "\n",
+    let sep = match span.kind {
+        SpanKind::List => "\n",
         _ => " ",
     };
-    let mut pieces: Vec<&str> = Vec::with_capacity(2 * ex.kept.len() + 1);
+    let mut pieces: Vec<Cow<'_, str>> = Vec::with_capacity(2 * ex.kept.len() + 1);
     let mut previous: Option<usize> = None;
     for &k in &ex.kept {
         let Some(at) = units.iter().position(|&u| u == k) else {
@@ -47,13 +74,15 @@ pub fn shown_text<'a>(store: &'a SpanStore, ord: u32, excerpts: &Excerpts) -> Co
         };
         let gap = previous.map_or(at > 0, |p| at > p + 1);
         if gap {
-            pieces.push(ELISION);
+            pieces.push(Cow::Borrowed(ELISION));
         }
-        pieces.push(store.span(k).map_or("", |s| s.text.as_str()));
+        pieces.push(Cow::Owned(
+            store.span(k).map(|s| s.text).unwrap_or_default(),
+        ));
         previous = Some(at);
     }
     if previous.is_some_and(|p| p + 1 < units.len()) {
-        pieces.push(ELISION);
+        pieces.push(Cow::Borrowed(ELISION));
     }
-    Cow::Owned(pieces.join(sep))
+    SpanText::Part(pieces.join(sep))
 }

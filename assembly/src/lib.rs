@@ -31,7 +31,7 @@ pub use budget::fit_budget;
 pub use candidate::{Candidate, Decision, Scores};
 pub use cost::CostModel;
 pub use error::AssemblyError;
-pub use excerpt::{shown_text, Excerpt, Excerpts, ELISION};
+pub use excerpt::{shown_text, Excerpt, Excerpts, SpanText, ELISION};
 pub use operator::Operator;
 pub use pipeline::{coverage, Choose, Pipeline, PipelineSpec, Predicate};
 pub use render::{render, Citation, Duplicates, Rendered, Shown, UnitCitation};
@@ -134,7 +134,7 @@ pub fn assemble_with(
                 marker: cit.marker,
                 span_id: c.span_id.clone(),
                 kind: c.kind,
-                text: shown_text(index.store(), c.ord, &state.excerpts).into_owned(),
+                text: shown_text(index.store(), c.ord, &state.excerpts).into_text(),
                 tokens: c.tokens,
                 reason: c
                     .decision

@@ -90,7 +90,8 @@ pub fn coverage(state: &QueryState, ctx: &Context<'_>) -> f32 {
         text.push_str(
             store
                 .span(state.candidates[i].ord)
-                .map_or("", |s| s.text.as_str()),
+                .map_or(String::new(), |s| s.text)
+                .as_str(),
         );
         text.push(' ');
         text.push_str(&state.candidates[i].section.join(" "));

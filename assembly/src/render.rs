@@ -8,13 +8,12 @@
 //! renders in the caller's tokenizer and enforces the budget.
 
 use crate::candidate::Candidate;
-use crate::excerpt::{shown_text, Excerpts};
+use crate::excerpt::{shown_text, Excerpts, SpanText};
 use crate::table;
 use bubble_index::bubble_ingest::SpanKind;
 use bubble_index::SpanStore;
 use bubble_retrieval::neighbours::table_of;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 
@@ -160,13 +159,13 @@ pub fn render(store: &SpanStore, shown: Shown<'_>) -> (String, Vec<Citation>) {
             let shown = shown_text(store, c.ord, excerpts);
             match line {
                 Some((_, l)) => text.push_str(&l),
-                None => text.push_str(&span_line(marker, &shown)),
+                None => text.push_str(&span_line(marker, shown.text())),
             }
             // A span shown in part cites each unit it shows; one shown
             // whole is cited by its own range.
             let excerpt = excerpts.get(&c.ord);
             let units = match (&shown, excerpt) {
-                (Cow::Owned(_), Some(ex)) => ex
+                (SpanText::Part(_), Some(ex)) => ex
                     .kept
                     .iter()
                     .filter_map(|&u| UnitCitation::of(store, u, None))
@@ -234,7 +233,8 @@ fn table_line(
     }
     let t = table_of(store, c.ord)?;
     let header = t.header.filter(|h| selected.contains(h))?;
-    let labels = table::labels(&store.span(header)?.text);
+    let header = store.span(header)?;
+    let labels = table::labels(&header.text);
     let line = if c.kind == SpanKind::TableHeader {
         table::header_lines(&labels, marker)
     } else {

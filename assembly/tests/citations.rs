@@ -9,6 +9,7 @@ use bubble_assembly::{assemble, pipelines, Context, Pipeline, ELISION};
 use bubble_index::bubble_ingest::TokenCounter;
 use bubble_retrieval::Retriever;
 use common::{fixture, repo};
+use std::path::Path;
 
 fn words(s: &str) -> Vec<String> {
     s.split(|c: char| !c.is_alphanumeric())
@@ -76,7 +77,7 @@ fn every_kept_unit_cites_its_exact_source() {
                 cut_spans += 1;
                 let mut shown = Vec::new();
                 for u in &cit.units {
-                    let src = source_text(&repo().join(&u.source));
+                    let src = source_text(&Path::new(&f.index.manifest().root).join(&u.source));
                     let slice = &src[u.byte_range.clone()];
                     let unit = f
                         .index

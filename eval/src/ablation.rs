@@ -132,14 +132,14 @@ pub fn run(
             overlap.push(mean_overlap(&texts));
             // A fact shown once for two sources (a CSV row and the HTML
             // page showing it) is found in either wording.
-            let folded: Vec<&str> = out
+            let folded: Vec<String> = out
                 .bubble
                 .citations
                 .iter()
                 .flat_map(|c| &c.also_in)
                 .filter_map(|a| index.store().ord_of(&a.span_id))
                 .filter_map(|o| index.store().span(o))
-                .map(|s| s.text.as_str())
+                .map(|s| s.text)
                 .collect();
             let found = g
                 .relevant

@@ -136,11 +136,12 @@ pub(crate) fn norm(s: &str) -> String {
 }
 
 /// Mean over spans of |words(x) ∩ words(rest)| / |words(x)|.
-pub fn mean_overlap(texts: &[&str]) -> f64 {
+pub fn mean_overlap(texts: &[impl AsRef<str>]) -> f64 {
     let sets: Vec<HashSet<String>> = texts
         .iter()
         .map(|t| {
-            t.split(|c: char| !c.is_alphanumeric())
+            t.as_ref()
+                .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
                 .map(str::to_lowercase)
                 .collect()
@@ -207,10 +208,10 @@ fn score(q: &Question, state: &QueryState, index: &Index) -> Scored {
         .iter()
         .map(|&i| state.candidates[i].doc_id.as_str())
         .collect();
-    let texts: Vec<&str> = state
+    let texts: Vec<String> = state
         .selected
         .iter()
-        .filter_map(|&i| store.span(state.candidates[i].ord).map(|s| s.text.as_str()))
+        .filter_map(|&i| store.span(state.candidates[i].ord).map(|s| s.text))
         .collect();
     Scored {
         both_gold: covered_titles >= q.gold_titles().len().min(2) && covered_titles > 0,

@@ -281,11 +281,11 @@ fn compress_case(
 /// it copies.
 fn score(index: &Index, case: &Case, units: &[u32]) -> (usize, usize, bool) {
     let store = index.store();
-    let text: Vec<&str> = units
+    let text: Vec<String> = units
         .iter()
         .filter_map(|&u| {
-            let own = store.span(u).map(|s| s.text.as_str());
-            case.twin_of.get(&u).map(String::as_str).or(own)
+            let own = store.span(u).map(|s| s.text);
+            case.twin_of.get(&u).cloned().or(own)
         })
         .collect();
     let joined = text.join(" ");

@@ -335,7 +335,7 @@ fn score(
             &normalise(
                 &top.iter()
                     .filter_map(|&o| index.store().span(o))
-                    .map(|s| s.text.as_str())
+                    .map(|s| s.text)
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),

@@ -172,9 +172,9 @@ pub(crate) fn context_for<'a>(
 /// The retrievable blocks of each document, by its record id.
 pub(crate) fn blocks_by_record(
     index: &bubble_index::Index,
-) -> std::collections::HashMap<&str, Vec<u32>> {
+) -> std::collections::HashMap<String, Vec<u32>> {
     let store = index.store();
-    let mut out: std::collections::HashMap<&str, Vec<u32>> = Default::default();
+    let mut out: std::collections::HashMap<String, Vec<u32>> = Default::default();
     for d in store.docs() {
         let Some(record) = d.metadata.get("record") else {
             continue;
@@ -182,8 +182,8 @@ pub(crate) fn blocks_by_record(
         let blocks = d
             .spans
             .clone()
-            .filter(|&o| store.span(o).is_some_and(|s| s.kind.is_retrievable()));
-        out.entry(record.as_str()).or_default().extend(blocks);
+            .filter(|&o| store.kind(o).is_some_and(|k| k.is_retrievable()));
+        out.entry(record.clone()).or_default().extend(blocks);
     }
     out
 }

@@ -176,7 +176,7 @@ pub fn docs(
     for q in questions {
         let wanted = probe(&q.gold_snippet);
         let path = format!("{corpus}/{}", q.gold_file);
-        let Some(doc) = store.docs().iter().find(|d| d.source == path) else {
+        let Some(doc) = store.docs().find(|d| d.source == path) else {
             continue;
         };
         let Some(text) = sources.text(&path) else {

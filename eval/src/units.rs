@@ -231,7 +231,7 @@ struct Evidence {
 fn evidence_abstracts(data: &SciFact, index: &Index) -> Vec<Evidence> {
     let store = index.store();
     // Abstracts that are one block (all of SciFact's).
-    let block_of: HashMap<&str, u32> = crate::blocks_by_record(index)
+    let block_of: HashMap<String, u32> = crate::blocks_by_record(index)
         .into_iter()
         .filter_map(|(r, b)| match b.as_slice() {
             [one] => Some((r, *one)),
@@ -247,7 +247,7 @@ fn evidence_abstracts(data: &SciFact, index: &Index) -> Vec<Evidence> {
             else {
                 continue;
             };
-            let Some(text) = store.span(block).map(|s| s.text.as_str()) else {
+            let Some(text) = store.span(block).map(|s| s.text) else {
                 continue;
             };
             let mut pos = 0;
@@ -282,8 +282,8 @@ fn sentence_vectors(
 ) -> Result<[Vec<Vec<f32>>; 3], EvalError> {
     let store = index.store();
     let units_store = index.unit_vectors();
-    let block = store.span(e.block).map_or("", |s| s.text.as_str());
-    let title = store.doc_of(e.block).map_or("", |d| d.title.as_str());
+    let block = store.span(e.block).map(|s| s.text).unwrap_or_default();
+    let title = store.doc_of(e.block).map(|d| d.title).unwrap_or_default();
     let unit_ords = store.units_of(e.block);
     let unit_ranges = store.unit_ranges(e.block, &unit_ords);
     let mut stored: Vec<Vec<f32>> = Vec::new();

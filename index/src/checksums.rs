@@ -15,7 +15,14 @@ fn is_lock(name: &str) -> bool {
 }
 
 /// blake3 of every file under `dir` but `skip` (relative path → hex).
-pub(crate) fn compute(dir: &Path, skip: &str) -> Result<BTreeMap<String, String>, IndexError> {
+/// A file that is a hard link of the same name in `previous` (a generation
+/// folder and its checksums) takes that checksum: the file is the same
+/// inode, written once, and a commit hashes only what it wrote.
+pub(crate) fn compute(
+    dir: &Path,
+    skip: &str,
+    previous: Option<(&Path, &BTreeMap<String, String>)>,
+) -> Result<BTreeMap<String, String>, IndexError> {
     let mut out = BTreeMap::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
@@ -33,7 +40,15 @@ pub(crate) fn compute(dir: &Path, skip: &str) -> Result<BTreeMap<String, String>
             if rel == skip || is_lock(&rel) {
                 continue;
             }
-            out.insert(rel, hash_file(&path)?);
+            let carried = previous.and_then(|(prev_dir, sums)| {
+                let sum = sums.get(&rel)?;
+                same_file(&path, &prev_dir.join(&rel)).then(|| sum.clone())
+            });
+            let sum = match carried {
+                Some(sum) => sum,
+                None => hash_file(&path)?,
+            };
+            out.insert(rel, sum);
         }
     }
     Ok(out)
@@ -57,6 +72,15 @@ pub(crate) fn verify(dir: &Path, expected: &BTreeMap<String, String>) -> Result<
         }
     }
     Ok(())
+}
+
+/// Whether two paths name one file (a hard link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 fn hash_file(path: &Path) -> Result<String, IndexError> {

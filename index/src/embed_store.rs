@@ -8,7 +8,7 @@
 use crate::embed::{BlockText, Embedder, SectionText};
 use crate::error::IndexError;
 use crate::reader::Index;
-use crate::store::{DocEntry, SpanStore};
+use crate::store::{DocEntry, SpanBatch, SpanSource};
 use crate::units::UnitVectors;
 use crate::vectors::VectorMatrix;
 use crate::{BuildReport, Progress};
@@ -70,7 +70,7 @@ type Reused = (Vec<f32>, Vec<f32>);
 /// unchanged: editing one record of a large JSONL file, or one section of
 /// a manual, re-embeds that record or section, not the file.
 pub(crate) fn embed_store(
-    store: &SpanStore,
+    store: &SpanBatch,
     plan: EmbedPlan,
     previous: Option<&Index>,
     embedder: &Embedder,
@@ -182,24 +182,24 @@ pub(crate) fn embed_store(
 
 /// A document's sections as runs of retrievable span ords: consecutive
 /// retrievable spans with one heading path.
-fn section_runs(store: &SpanStore, doc: &DocEntry) -> Vec<Vec<u32>> {
+fn section_runs(store: &impl SpanSource, doc: &DocEntry) -> Vec<Vec<u32>> {
     let mut runs: Vec<Vec<u32>> = Vec::new();
-    let mut path: Option<&[String]> = None;
+    let mut path: Option<Vec<String>> = None;
     for ord in doc.spans.clone() {
-        let Some(span) = store.span(ord).filter(|s| s.kind.is_retrievable()) else {
+        let Some(span) = store.span_at(ord).filter(|s| s.kind.is_retrievable()) else {
             continue;
         };
         match runs.last_mut() {
-            Some(run) if path == Some(&span.heading_path[..]) => run.push(ord),
+            Some(run) if path.as_deref() == Some(&span.heading_path[..]) => run.push(ord),
             _ => runs.push(vec![ord]),
         }
-        path = Some(&span.heading_path[..]);
+        path = Some(span.heading_path.clone());
     }
     runs
 }
 
 /// Whether a section is one block that is not code.
-fn is_lone_prose(store: &SpanStore, run: &[u32]) -> bool {
+fn is_lone_prose(store: &SpanBatch, run: &[u32]) -> bool {
     match run {
         [only] => store.span(*only).is_some_and(|s| s.kind != SpanKind::Code),
         _ => false,
@@ -213,7 +213,7 @@ type OldSections = HashMap<String, HashSet<Vec<u32>>>;
 /// these blocks, under the same title (the title is read with the blocks
 /// but is not part of their ids).
 fn reused(
-    store: &SpanStore,
+    store: &SpanBatch,
     doc: &DocEntry,
     run: &[u32],
     unit_ords: &[Vec<u32>],
@@ -229,7 +229,7 @@ fn reused(
     }
     let sections = old_sections
         .entry(old_doc.id.clone())
-        .or_insert_with(|| section_runs(old, old_doc).into_iter().collect());
+        .or_insert_with(|| section_runs(old, &old_doc).into_iter().collect());
     if !sections.contains(&old_run) {
         return None;
     }

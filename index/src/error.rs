@@ -79,6 +79,9 @@ pub enum IndexError {
         /// Why it is bad.
         detail: String,
     },
+    /// A document path a writer cannot record.
+    #[error("bad document path {0:?}: give a relative path of `/`-separated names (no empty or `.` parts, no `\\`)")]
+    BadPath(String),
     /// Parsing or tokenizer set-up failed.
     #[error(transparent)]
     Ingest(#[from] bubble_ingest::IngestError),

@@ -16,22 +16,26 @@
 
 mod builder;
 mod checksums;
+mod commit;
 mod embed;
 mod embed_store;
 mod error;
 mod filter;
 mod generation;
+mod links;
 mod lock;
 mod manifest;
 mod matrix_file;
 mod pooling;
 mod reader;
+mod segment;
 mod store;
 mod text_index;
 mod units;
 mod vectors;
 mod walk;
 mod windows;
+mod writer;
 
 pub use bubble_ingest;
 pub use builder::{build, BuildOptions, BuildReport, Progress, UnitCoverage};
@@ -43,8 +47,9 @@ pub use half;
 pub use lock::{WriterLock, LOCK_FILE};
 pub use manifest::{Counts, EmbeddingInfo, Manifest, SCHEMA_VERSION};
 pub use reader::Index;
-pub use store::{DocEntry, FileEntry, SpanStore};
+pub use store::{DocEntry, FileEntry, SpanSource, SpanStore};
 pub use text_index::TextIndex;
 pub use units::UnitVectors;
 pub use vectors::{dot, UnitCosine, VectorIndex, VectorMatrix};
-pub use walk::{walk, FoundFile, WalkOptions, WalkResult};
+pub use walk::{recorded_name, walk, FoundFile, WalkOptions, WalkResult};
+pub use writer::{CommitReport, Compaction, Writer};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Bumped whenever the on-disk layout changes; older indexes are refused.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The embedding model of an index's vectors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,10 +54,20 @@ pub struct Manifest {
     pub generation: u64,
     /// Tokenizer that counted every span's tokens.
     pub tokenizer: String,
+    /// The folder (absolute, canonical) file paths are recorded relative
+    /// to: fixed when the index is created, so a file has one name however
+    /// a later run spells its folder.
+    pub root: String,
     /// The embedding model, or `None` for a BM25-only index.
     pub embedding: Option<EmbeddingInfo>,
     /// What it holds.
     pub counts: Counts,
+    /// Block-vector files in ord order; the first is the HNSW graph's.
+    #[serde(default)]
+    pub vector_files: Vec<String>,
+    /// Unit-vector files in ord order.
+    #[serde(default)]
+    pub unit_files: Vec<String>,
     /// blake3 of each of the generation's files (path relative to it),
     /// checked on open (`checksums.rs`). Empty in indexes from before it.
     #[serde(default)]

@@ -1,7 +1,7 @@
 //! Opening a committed index for reading.
 
 use crate::embed::Embedder;
-use crate::error::{IndexError, IoContext};
+use crate::error::IndexError;
 use crate::filter::Allowed;
 use crate::generation;
 use crate::manifest::Manifest;
@@ -12,13 +12,13 @@ use crate::vectors::VectorIndex;
 use std::path::{Path, PathBuf};
 
 pub(crate) const MANIFEST_FILE: &str = "manifest.json";
-pub(crate) const STORE_FILE: &str = "store.bin";
 pub(crate) const TANTIVY_DIR: &str = "tantivy";
 
 /// A committed index generation, open for reading. Immutable: a later
 /// commit writes a new generation, and readers reopen to see it.
 pub struct Index {
     dir: PathBuf,
+    generation_dir: PathBuf,
     manifest: Manifest,
     store: SpanStore,
     text: TextIndex,
@@ -60,18 +60,20 @@ impl Index {
     fn open_generation(index_dir: &Path, dir: &Path) -> Result<Index, IndexError> {
         let manifest = Manifest::read(&dir.join(MANIFEST_FILE))?;
         crate::checksums::verify(dir, &manifest.checksums)?;
-        let store = read_store(&dir.join(STORE_FILE))?;
+        let store = SpanStore::open(dir)?;
         let text = TextIndex::open(&dir.join(TANTIVY_DIR))?;
+        let tombstones = (store.dead_spans() > 0).then(|| store.live().clone());
         let vectors = match &manifest.embedding {
-            Some(_) => Some(VectorIndex::open(dir)?),
+            Some(_) => Some(VectorIndex::open(dir, &manifest.vector_files, tombstones)?),
             None => None,
         };
-        let units = match manifest.counts.unit_vectors {
-            0 => None,
-            _ => Some(UnitVectors::read(dir)?),
+        let units = match manifest.unit_files.is_empty() {
+            true => None,
+            false => Some(UnitVectors::read(dir, &manifest.unit_files)?),
         };
         Ok(Index {
             dir: index_dir.to_path_buf(),
+            generation_dir: dir.to_path_buf(),
             manifest,
             store,
             text,
@@ -83,6 +85,11 @@ impl Index {
     /// The index folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The generation's own folder.
+    pub(crate) fn generation_dir(&self) -> &Path {
+        &self.generation_dir
     }
 
     /// What this generation holds.
@@ -135,14 +142,4 @@ impl Index {
             Some(_) => Ok(()),
         }
     }
-}
-
-pub(crate) fn read_store(path: &Path) -> Result<SpanStore, IndexError> {
-    let bytes = std::fs::read(path).io("reading", path)?;
-    let mut store: SpanStore = postcard::from_bytes(&bytes).map_err(|e| IndexError::Corrupt {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    })?;
-    store.reindex();
-    Ok(store)
 }

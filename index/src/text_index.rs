@@ -75,11 +75,44 @@ pub(crate) fn build<'a>(
     dir: &Path,
     docs: impl Iterator<Item = TextDoc<'a>>,
 ) -> Result<(), IndexError> {
-    let (schema, f) = schema();
+    let (schema, _) = schema();
     let index = Index::create_in_dir(dir, schema)?;
+    write(&index, &[], docs)
+}
+
+/// Writes into `dir` the index in `previous` (another generation's tantivy
+/// folder) with every span of the files `removed` deleted and `docs`
+/// added: tantivy's own segments, delete-by-term and merges, so the cost
+/// is that of the change. `previous`'s segment files are never modified
+/// (tantivy writes a segment once and replaces `meta.json` by a rename),
+/// so they are hard-linked, not copied, and readers of the old generation
+/// keep their files.
+pub(crate) fn update<'a>(
+    dir: &Path,
+    previous: &Path,
+    removed: &[&str],
+    docs: impl Iterator<Item = TextDoc<'a>>,
+) -> Result<(), IndexError> {
+    crate::links::link_files(previous, dir, |name| !name.ends_with(".lock"))?;
+    let index = Index::open_in_dir(dir)?;
+    write(&index, removed, docs)
+}
+
+fn write<'a>(
+    index: &Index,
+    removed: &[&str],
+    docs: impl Iterator<Item = TextDoc<'a>>,
+) -> Result<(), IndexError> {
+    let f = fields_of(&index.schema()).ok_or_else(|| IndexError::Corrupt {
+        path: std::path::PathBuf::from(TANTIVY_NAME),
+        detail: "fields missing".into(),
+    })?;
     // One thread keeps the build deterministic in segment layout and leaves
     // the other core to the embedder.
-    let mut writer = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
+    let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
+    for path in removed {
+        writer.delete_term(Term::from_field_text(f.path, path));
+    }
     for d in docs {
         writer.add_document(doc!(
             f.body => d.body,
@@ -93,6 +126,18 @@ pub(crate) fn build<'a>(
     Ok(())
 }
 
+/// What error messages call the BM25 folder.
+const TANTIVY_NAME: &str = "tantivy";
+
+fn fields_of(schema: &Schema) -> Option<Fields> {
+    Some(Fields {
+        body: schema.get_field("body").ok()?,
+        kind: schema.get_field("kind").ok()?,
+        path: schema.get_field("path").ok()?,
+        ord: schema.get_field("ord").ok()?,
+    })
+}
+
 /// An opened BM25 index.
 pub struct TextIndex {
     reader: IndexReader,
@@ -103,19 +148,10 @@ pub struct TextIndex {
 impl TextIndex {
     pub(crate) fn open(dir: &Path) -> Result<TextIndex, IndexError> {
         let index = Index::open_in_dir(dir)?;
-        let schema = index.schema();
-        let field = |name: &str| {
-            schema.get_field(name).map_err(|_| IndexError::Corrupt {
-                path: dir.to_path_buf(),
-                detail: format!("field {name} missing"),
-            })
-        };
-        let fields = Fields {
-            body: field("body")?,
-            kind: field("kind")?,
-            path: field("path")?,
-            ord: field("ord")?,
-        };
+        let fields = fields_of(&index.schema()).ok_or_else(|| IndexError::Corrupt {
+            path: dir.to_path_buf(),
+            detail: "a field of the BM25 schema is missing".into(),
+        })?;
         let analyzer = index
             .tokenizers()
             .get(TOKENIZER)

@@ -13,7 +13,11 @@ use half::f16;
 use std::collections::HashMap;
 use std::path::Path;
 
-const UNITS_FILE: &str = "units.f16";
+/// The unit-vector file of the segment starting at `first_ord`: a full
+/// build writes one, each incremental commit appends one.
+pub(crate) fn units_file_name(first_ord: u32) -> String {
+    format!("units-{first_ord:010}.f16")
+}
 
 /// Unit vectors keyed by span ord.
 #[derive(Debug, Clone, Default)]
@@ -74,24 +78,48 @@ impl UnitVectors {
         }
     }
 
-    pub(crate) fn write(&self, dir: &Path) -> Result<(), IndexError> {
+    /// Writes the vectors into `dir` as the file of the segment starting
+    /// at `first_ord`; returns its name.
+    pub(crate) fn write(&self, dir: &Path, first_ord: u32) -> Result<String, IndexError> {
+        let name = units_file_name(first_ord);
         let elements = self.data.iter().map(|x| x.to_le_bytes());
-        matrix_file::write(&dir.join(UNITS_FILE), self.dim, &self.ords, elements)
+        matrix_file::write(&dir.join(&name), self.dim, &self.ords, elements)?;
+        Ok(name)
     }
 
-    pub(crate) fn read(dir: &Path) -> Result<UnitVectors, IndexError> {
-        let (dim, ords, bytes) = matrix_file::read(&dir.join(UNITS_FILE), 2)?;
-        let data = bytes
-            .chunks_exact(2)
-            .map(|c| f16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        let row_of = ords.iter().enumerate().map(|(i, &o)| (o, i)).collect();
-        Ok(UnitVectors {
-            dim,
-            ords,
-            data,
-            row_of,
-        })
+    /// Reads the files `names` of generation folder `dir`, in order.
+    pub(crate) fn read(dir: &Path, names: &[String]) -> Result<UnitVectors, IndexError> {
+        let mut out = UnitVectors::default();
+        for name in names {
+            if name.contains(['/', '\\']) || name.starts_with('.') {
+                return Err(IndexError::Corrupt {
+                    path: dir.to_path_buf(),
+                    detail: format!("bad unit vector file name {name:?}"),
+                });
+            }
+            let path = dir.join(name);
+            let (dim, ords, bytes) = matrix_file::read(&path, 2)?;
+            if out.dim != dim && !out.ords.is_empty() {
+                return Err(IndexError::Corrupt {
+                    path,
+                    detail: format!(
+                        "unit vectors of dimension {dim}, the index's are {}",
+                        out.dim
+                    ),
+                });
+            }
+            out.dim = dim;
+            for o in ords {
+                out.row_of.insert(o, out.ords.len());
+                out.ords.push(o);
+            }
+            out.data.extend(
+                bytes
+                    .chunks_exact(2)
+                    .map(|c| f16::from_le_bytes([c[0], c[1]])),
+            );
+        }
+        Ok(out)
     }
 }
 
@@ -105,21 +133,22 @@ mod tests {
         let mut u = UnitVectors::new(3);
         u.push(7, &[0.6, 0.8, 0.0]);
         u.push(2, &[0.0, 0.0, 1.0]);
-        u.write(dir.path()).unwrap();
-        let back = UnitVectors::read(dir.path()).unwrap();
+        let name = u.write(dir.path(), 0).unwrap();
+        let names = [name.clone()];
+        let back = UnitVectors::read(dir.path(), &names).unwrap();
         assert_eq!(back.len(), 2);
         let mut v = Vec::new();
         assert!(back.extend_f32(7, &mut v));
         assert!((v[0] - 0.6).abs() < 1e-3 && (v[1] - 0.8).abs() < 1e-3);
         assert!(!back.extend_f32(3, &mut v));
-        let path = dir.path().join(UNITS_FILE);
+        let path = dir.path().join(&name);
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
         assert!(matches!(
-            UnitVectors::read(dir.path()),
+            UnitVectors::read(dir.path(), &names),
             Err(IndexError::Corrupt { .. })
         ));
         std::fs::write(&path, [1u8, 0, 0]).unwrap();
-        assert!(UnitVectors::read(dir.path()).is_err());
+        assert!(UnitVectors::read(dir.path(), &names).is_err());
     }
 }

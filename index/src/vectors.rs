@@ -1,15 +1,34 @@
-//! Dense vectors: a flat matrix (the exact vectors, for re-ranking and
-//! redundancy) and an HNSW graph over it (hnsw_rs, cosine) for search.
+//! Dense vectors: flat matrices (the exact vectors, for re-ranking and
+//! redundancy) and an HNSW graph (hnsw_rs, cosine) for search.
+//!
+//! A full build writes one matrix and its graph. An incremental commit
+//! appends a matrix of the new spans' vectors, searched exactly (a scan
+//! of a few thousand rows costs less than a graph insert would, and the
+//! base graph stays the deterministic one a from-scratch build makes);
+//! tombstoned ords are filtered out of both. A compaction folds the
+//! appended matrices into a new base and graph.
 
 use crate::error::IndexError;
-use crate::filter::Allowed;
+use crate::filter::{Allowed, Both};
 use crate::matrix_file;
 use hnsw_rs::prelude::{AnnT, Distance, Hnsw, HnswIo};
 use std::collections::HashMap;
 use std::path::Path;
 
-const MATRIX_FILE: &str = "vectors.f32";
 const GRAPH_BASENAME: &str = "hnsw";
+
+/// The matrix file of vectors starting at `first_ord` (names sort by ord).
+pub(crate) fn matrix_file_name(first_ord: u32) -> String {
+    format!("vectors-{first_ord:010}.f32")
+}
+
+/// The graph's files, carried with the base matrix into later generations.
+pub(crate) fn graph_files() -> [String; 2] {
+    [
+        format!("{GRAPH_BASENAME}.hnsw.graph"),
+        format!("{GRAPH_BASENAME}.hnsw.data"),
+    ]
+}
 const MAX_NB_CONNECTION: usize = 16;
 const EF_CONSTRUCTION: usize = 200;
 const MAX_LAYER: usize = 16;
@@ -92,24 +111,40 @@ impl VectorMatrix {
             .zip(self.data.chunks_exact(self.dim.max(1)))
     }
 
-    fn write(&self, dir: &Path) -> Result<(), IndexError> {
+    fn write(&self, path: &Path) -> Result<(), IndexError> {
         let elements = self.data.iter().map(|x| x.to_le_bytes());
-        matrix_file::write(&dir.join(MATRIX_FILE), self.dim, &self.ords, elements)
+        matrix_file::write(path, self.dim, &self.ords, elements)
     }
 
-    fn read(dir: &Path) -> Result<VectorMatrix, IndexError> {
-        let (dim, ords, bytes) = matrix_file::read(&dir.join(MATRIX_FILE), 4)?;
-        let data = bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        Ok(VectorMatrix { dim, ords, data })
+    /// Appends the rows of the matrix file at `path`.
+    fn read_into(&mut self, path: &Path) -> Result<(), IndexError> {
+        let (dim, ords, bytes) = matrix_file::read(path, 4)?;
+        if self.dim != dim && !self.ords.is_empty() {
+            return Err(IndexError::Corrupt {
+                path: path.to_path_buf(),
+                detail: format!("vectors of dimension {dim}, the index's are {}", self.dim),
+            });
+        }
+        self.dim = dim;
+        self.ords.extend(ords);
+        self.data.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        );
+        Ok(())
     }
 }
 
-/// Writes the matrix and its HNSW graph into a generation folder.
-pub(crate) fn write(dir: &Path, matrix: &VectorMatrix) -> Result<(), IndexError> {
-    matrix.write(dir)?;
+/// Writes the matrix of a whole index, its first ord `first_ord`, and its
+/// HNSW graph into a generation folder; returns the matrix file's name.
+pub(crate) fn write(
+    dir: &Path,
+    matrix: &VectorMatrix,
+    first_ord: u32,
+) -> Result<String, IndexError> {
+    let name = matrix_file_name(first_ord);
+    matrix.write(&dir.join(&name))?;
     let hnsw: Hnsw<'_, f32, UnitCosine> = Hnsw::new(
         MAX_NB_CONNECTION,
         matrix.len().max(1),
@@ -126,7 +161,19 @@ pub(crate) fn write(dir: &Path, matrix: &VectorMatrix) -> Result<(), IndexError>
     }
     hnsw.file_dump(dir, GRAPH_BASENAME)
         .map_err(|e| IndexError::Hnsw(e.to_string()))?;
-    Ok(())
+    Ok(name)
+}
+
+/// Writes the vectors of an appended segment (no graph: they are searched
+/// exactly); returns the file's name.
+pub(crate) fn write_appended(
+    dir: &Path,
+    matrix: &VectorMatrix,
+    first_ord: u32,
+) -> Result<String, IndexError> {
+    let name = matrix_file_name(first_ord);
+    matrix.write(&dir.join(&name))?;
+    Ok(name)
 }
 
 /// An opened vector index.
@@ -134,11 +181,34 @@ pub struct VectorIndex {
     matrix: VectorMatrix,
     row_of: HashMap<u32, usize>,
     hnsw: Hnsw<'static, f32, UnitCosine>,
+    /// Rows the graph holds (the base matrix); later rows are scanned.
+    graph_rows: usize,
+    /// Live ords, when the index holds tombstones.
+    live: Option<Allowed>,
 }
 
 impl VectorIndex {
-    pub(crate) fn open(dir: &Path) -> Result<VectorIndex, IndexError> {
-        let matrix = VectorMatrix::read(dir)?;
+    /// Opens the matrices `files` (the first one the graph's) of a
+    /// generation folder; `live`, when given, hides tombstoned ords.
+    pub(crate) fn open(
+        dir: &Path,
+        files: &[String],
+        live: Option<Allowed>,
+    ) -> Result<VectorIndex, IndexError> {
+        let mut matrix = VectorMatrix::default();
+        let mut graph_rows = 0;
+        for (i, name) in files.iter().enumerate() {
+            if name.contains(['/', '\\']) || name.starts_with('.') {
+                return Err(IndexError::Corrupt {
+                    path: dir.to_path_buf(),
+                    detail: format!("bad vector file name {name:?}"),
+                });
+            }
+            matrix.read_into(&dir.join(name))?;
+            if i == 0 {
+                graph_rows = matrix.len();
+            }
+        }
         // hnsw_rs ties a loaded graph's lifetime to its loader; the loader is
         // small (paths and options), so it lives as long as the process.
         let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, GRAPH_BASENAME)));
@@ -155,6 +225,8 @@ impl VectorIndex {
             matrix,
             row_of,
             hnsw,
+            graph_rows,
+            live,
         })
     }
 
@@ -183,15 +255,29 @@ impl VectorIndex {
             return Vec::new();
         }
         let ef = ef.max(k);
-        let found = match allowed {
-            Some(a) => self.hnsw.search_filter(query, k, ef, Some(a)),
-            None => self.hnsw.search(query, k, ef),
+        let filter = Both(allowed, self.live.as_ref());
+        let found = if self.graph_rows == 0 {
+            Vec::new()
+        } else if allowed.is_none() && self.live.is_none() {
+            self.hnsw.search(query, k, ef)
+        } else {
+            self.hnsw.search_filter(query, k, ef, Some(&filter))
         };
         let mut out: Vec<(u32, f32)> = found
             .into_iter()
             .map(|n| (n.d_id as u32, 1.0 - n.distance))
             .collect();
+        let d = self.matrix.dim;
+        let appended = self.matrix.ords[self.graph_rows..]
+            .iter()
+            .zip(self.matrix.data[self.graph_rows * d..].chunks_exact(d.max(1)));
+        out.extend(
+            appended
+                .filter(|(o, _)| filter.contains(**o))
+                .map(|(o, v)| (*o, dot(query, v))),
+        );
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out.truncate(k);
         out
     }
 }
@@ -232,8 +318,8 @@ mod tests {
         };
         let answers = || {
             let dir = tempfile::tempdir().unwrap();
-            write(dir.path(), &matrix).unwrap();
-            let index = VectorIndex::open(dir.path()).unwrap();
+            let name = write(dir.path(), &matrix, 0).unwrap();
+            let index = VectorIndex::open(dir.path(), &[name], None).unwrap();
             (0..200)
                 .map(|q| index.search(matrix.rows().nth(q * 13).unwrap().1, 5, 5, None))
                 .collect::<Vec<_>>()
@@ -242,7 +328,7 @@ mod tests {
         // And the same bytes on disk.
         let dump = || {
             let dir = tempfile::tempdir().unwrap();
-            write(dir.path(), &matrix).unwrap();
+            write(dir.path(), &matrix, 0).unwrap();
             let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path())
                 .unwrap()
                 .map(|e| {

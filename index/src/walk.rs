@@ -19,7 +19,8 @@ pub struct WalkOptions {
 /// A file found by a walk.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FoundFile {
-    /// The path as it will be recorded: the root as given joined with the relative path.
+    /// The path as it is recorded ([`recorded_name`]): the same file has
+    /// the same name however its root was spelled.
     pub name: String,
     /// Where to read it.
     pub path: PathBuf,
@@ -54,19 +55,25 @@ fn globset(globs: &[String]) -> Result<Option<GlobSet>, IndexError> {
     })
 }
 
-/// Walks every root (a file or a folder) and returns the files to index.
-pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkResult, IndexError> {
+/// Walks every root (a file or a folder) and returns the files to index,
+/// named relative to `base` (the index's root, an absolute canonical path).
+pub fn walk(roots: &[PathBuf], opts: &WalkOptions, base: &Path) -> Result<WalkResult, IndexError> {
     let include = globset(&opts.include)?;
     let exclude = globset(&opts.exclude)?;
     let mut out = WalkResult::default();
     for root in roots {
-        if !root.exists() {
-            out.skipped.push((
-                root.display().to_string(),
-                "path does not exist".to_string(),
-            ));
-            continue;
-        }
+        let canonical_root = match root.canonicalize() {
+            Ok(c) => c,
+            Err(e) => {
+                let why = if root.exists() {
+                    e.to_string()
+                } else {
+                    "path does not exist".to_string()
+                };
+                out.skipped.push((root.display().to_string(), why));
+                continue;
+            }
+        };
         let walker = ignore::WalkBuilder::new(root)
             .hidden(true)
             .git_ignore(true)
@@ -94,7 +101,7 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkResult, IndexEr
             if matches(&include) == Some(false) || matches(&exclude) == Some(true) {
                 continue;
             }
-            let name = display_name(path);
+            let name = recorded_name(&canonical_root.join(rel), base);
             if detect_format(path).is_none() {
                 out.ignored.push(name);
                 continue;
@@ -105,13 +112,46 @@ pub fn walk(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkResult, IndexEr
             });
         }
     }
+    // `docs` and `/abs/docs` given together are one set of files.
     out.files.sort();
-    out.files.dedup();
+    out.files.dedup_by(|a, b| a.name == b.name);
     Ok(out)
 }
 
-/// The name a file is recorded under: its path with `/` separators, no `./`.
-pub fn display_name(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").unwrap_or(&s).to_string()
+/// The name `path` (absolute, canonical) is recorded under: its path
+/// relative to `base`, `/`-separated, with `..` steps when it lies outside
+/// `base`, and `.` for `base` itself. Relative names keep citations short
+/// and an index readable when its whole tree moves.
+pub fn recorded_name(path: &Path, base: &Path) -> String {
+    use std::path::Component;
+    let path: Vec<Component<'_>> = path.components().collect();
+    let base: Vec<Component<'_>> = base.components().collect();
+    let shared = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); base.len() - shared];
+    parts.extend(
+        path[shared..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recorded_name;
+    use std::path::Path;
+
+    #[test]
+    fn names_are_relative_to_the_base() {
+        let base = Path::new("/work/main");
+        let name = |p: &str| recorded_name(Path::new(p), base);
+        assert_eq!(name("/work/main/docs/a.md"), "docs/a.md");
+        assert_eq!(name("/work/main"), ".");
+        assert_eq!(name("/work/shared/data/c.jsonl"), "../shared/data/c.jsonl");
+        assert_eq!(name("/etc/x.md"), "../../etc/x.md");
+    }
 }

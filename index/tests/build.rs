@@ -44,12 +44,12 @@ fn span_ids(index: &Index, source_suffix: &str) -> Vec<String> {
     let store = index.store();
     store
         .docs()
-        .iter()
         .filter(|d| d.source.ends_with(source_suffix))
         .flat_map(|d| {
-            store.spans()[d.spans.start as usize..d.spans.end as usize]
-                .iter()
-                .map(|s| s.id.0.clone())
+            d.spans
+                .clone()
+                .filter_map(|o| store.span(o))
+                .map(|s| s.id.0)
         })
         .collect()
 }
@@ -239,9 +239,9 @@ fn embeddings_are_reused_and_checked_against_the_model() {
         .embed_query("daily allowance when travelling in Germany")
         .unwrap();
     let hits = index.vectors().unwrap().search(&q, 3, 64, None);
-    let texts: Vec<&str> = hits
+    let texts: Vec<String> = hits
         .iter()
-        .map(|h| index.store().span(h.0).unwrap().text.as_str())
+        .map(|h| index.store().span(h.0).unwrap().text)
         .collect();
     assert!(texts[0].contains("per diem"), "{hits:?} {texts:?}");
 

@@ -92,11 +92,11 @@ fn every_unit_of_an_index_has_a_vector_reused_when_unchanged() {
     let store = index.store();
     let units = index.unit_vectors().expect("unit vectors stored");
     let mut expected = 0;
-    for (ord, span) in store.spans().iter().enumerate() {
+    for (ord, span) in store.spans() {
         if !span.kind.is_retrievable() {
             continue;
         }
-        for u in store.units_of(ord as u32) {
+        for u in store.units_of(ord) {
             assert!(units.get(u).is_some(), "unit {u} of block {ord}");
             expected += 1;
         }
@@ -106,15 +106,15 @@ fn every_unit_of_an_index_has_a_vector_reused_when_unchanged() {
     // The two-sentence paragraph has two units; the one-sentence one is its own.
     let para = store
         .spans()
-        .iter()
-        .position(|s| s.text.starts_with("The per diem"))
-        .unwrap() as u32;
+        .find(|(_, s)| s.text.starts_with("The per diem"))
+        .unwrap()
+        .0;
     assert_eq!(store.units_of(para).len(), 2);
     let hotel = store
         .spans()
-        .iter()
-        .position(|s| s.text.starts_with("Book hotels"))
-        .unwrap() as u32;
+        .find(|(_, s)| s.text.starts_with("Book hotels"))
+        .unwrap()
+        .0;
     assert_eq!(store.units_of(hotel), vec![hotel]);
 
     // An edit elsewhere re-embeds that file only; unit vectors carry over.
@@ -129,7 +129,7 @@ fn every_unit_of_an_index_has_a_vector_reused_when_unchanged() {
     };
     let new_ord = again
         .store()
-        .ord_of(&store.spans()[store.units_of(para)[1] as usize].id.0)
+        .ord_of(&store.span(store.units_of(para)[1]).unwrap().id.0)
         .unwrap();
     let mut after = Vec::new();
     assert!(again
@@ -173,9 +173,9 @@ fn a_section_is_read_in_one_window_and_reused_as_a_whole() {
         index
             .store()
             .spans()
-            .iter()
-            .position(|s| s.kind.is_retrievable() && s.text.starts_with(start))
-            .unwrap() as u32
+            .find(|(_, s)| s.kind.is_retrievable() && s.text.starts_with(start))
+            .unwrap()
+            .0
     };
     let stop = index
         .vectors()

@@ -33,21 +33,22 @@ impl SpanFilter {
             .build()
             .map_err(|e| RetrievalError::Filter(e.to_string()))?;
         let store = index.store();
-        // Match globs once per document, not once per span.
-        let mut doc_ok = vec![true; store.docs().len()];
-        if !self.paths.is_empty() {
-            for (d, ok) in store.docs().iter().zip(doc_ok.iter_mut()) {
-                *ok = globs.is_match(&d.source);
-            }
-        }
-        let mut span_ok = vec![false; store.spans().len()];
-        for (d, ok) in store.docs().iter().zip(&doc_ok) {
-            if !ok {
+        // Globs are matched once per file (a document's source is its
+        // file's path), kinds read from the store's kind table.
+        let mut span_ok = vec![false; store.ord_limit() as usize];
+        let kind_ok = |ord: u32| {
+            self.kinds.is_empty() || store.kind(ord).is_some_and(|k| self.kinds.contains(&k))
+        };
+        for file in store.files() {
+            if !self.paths.is_empty() && !globs.is_match(&file.path) {
                 continue;
             }
-            for ord in d.spans.clone() {
-                let kind = store.spans()[ord as usize].kind;
-                span_ok[ord as usize] = self.kinds.is_empty() || self.kinds.contains(&kind);
+            for doc in file.docs.clone().filter_map(|n| store.doc(n)) {
+                for ord in doc.spans {
+                    if let Some(ok) = span_ok.get_mut(ord as usize) {
+                        *ok = kind_ok(ord);
+                    }
+                }
             }
         }
         Ok(Some(Allowed::from_fn(span_ok.len(), |o| {

@@ -80,8 +80,8 @@ fn squad(
             let mut at = 0;
             for &t in &twins {
                 for u in store.units_of(t) {
-                    let text = store.span(u).map_or("", |s| s.text.as_str());
-                    if let Some(k) = (at..pairs.len()).find(|&k| pairs[k].1.contains(text)) {
+                    let text = store.span(u).map(|s| s.text).unwrap_or_default();
+                    if let Some(k) = (at..pairs.len()).find(|&k| pairs[k].1.contains(&text)) {
                         case.twin_of.insert(u, pairs[k].0.clone());
                         at = k;
                     }
@@ -191,9 +191,11 @@ fn scifact(
         let store = index.store();
         let mut top: Vec<String> = Vec::new();
         for h in &resp.hits {
-            let record = store.doc_of(h.ord).and_then(|d| d.metadata.get("record"));
+            let record = store
+                .doc_of(h.ord)
+                .and_then(|d| d.metadata.get("record").cloned());
             if let Some(r) = record.filter(|r| !top.contains(r)) {
-                top.push(r.clone());
+                top.push(r);
             }
             if top.len() == 10 {
                 break;

@@ -6,6 +6,7 @@ use super::{Block, Parsed, TextKind};
 use crate::mapped::MappedText;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// One parsed record.
@@ -29,10 +30,14 @@ struct RawRecord<'a> {
     text: &'a RawValue,
 }
 
-/// Parses every line; a bad line is reported by line number and skipped.
+/// Parses every line; a bad line is reported by line number and skipped,
+/// and so is a record whose id an earlier line of the file already took
+/// (two records under one id would otherwise be one document to every
+/// lookup by id; the first one stays, as a reader of the file would expect).
 pub fn parse(src: &str) -> (Vec<Record>, Vec<String>) {
     let mut records = Vec::new();
     let mut problems = Vec::new();
+    let mut first_line: HashMap<String, usize> = HashMap::new();
     let mut pos = 0;
     for (n, line) in src.split_inclusive('\n').enumerate() {
         let start = pos;
@@ -42,11 +47,22 @@ pub fn parse(src: &str) -> (Vec<Record>, Vec<String>) {
             continue;
         }
         match parse_line(src, trimmed, start) {
-            Ok((id, parsed)) => records.push(Record {
-                id: id.unwrap_or_else(|| format!("line-{}", n + 1)),
-                line: start..start + trimmed.len(),
-                parsed,
-            }),
+            Ok((id, parsed)) => {
+                let id = id.unwrap_or_else(|| format!("line-{}", n + 1));
+                if let Some(first) = first_line.get(&id) {
+                    problems.push(format!(
+                        "line {}: duplicate id {id:?} (first on line {first}); record skipped",
+                        n + 1
+                    ));
+                    continue;
+                }
+                first_line.insert(id.clone(), n + 1);
+                records.push(Record {
+                    id,
+                    line: start..start + trimmed.len(),
+                    parsed,
+                });
+            }
             Err(e) => problems.push(format!("line {}: {e}", n + 1)),
         }
     }
@@ -216,5 +232,15 @@ mod tests {
         assert_eq!(recs.len(), 1);
         assert_eq!(problems.len(), 2);
         assert!(problems[0].starts_with("line 2"));
+    }
+
+    #[test]
+    fn a_duplicate_id_is_reported_and_the_first_record_kept() {
+        let src = "{\"id\": 1, \"text\": \"first\"}\n{\"id\": \"2\", \"text\": \"b\"}\n{\"id\": \"1\", \"text\": \"again\"}\n";
+        let (recs, problems) = parse(src);
+        let ids: Vec<&str> = recs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("line 3: duplicate id \"1\" (first on line 1)"));
     }
 }

@@ -27,7 +27,7 @@ pub(super) struct RowValues {
 /// Per-candidate features, indexed like `state.candidates`.
 pub(super) struct Features<'a> {
     pub lex: Vec<Lexical>,
-    texts: Vec<&'a str>,
+    texts: Vec<String>,
     /// Distinct words, computed on first use: only the paper's gate and
     /// spans without vectors need them, and sorting every candidate's words
     /// would cost a third of a default-mode selection.
@@ -58,10 +58,10 @@ impl<'a> Features<'a> {
             .iter()
             .map(|t| word_hash(t))
             .collect();
-        let texts: Vec<&'a str> = state
+        let texts: Vec<String> = state
             .candidates
             .iter()
-            .map(|c| store.span(c.ord).map_or("", |s| s.text.as_str()))
+            .map(|c| store.span(c.ord).map(|s| s.text).unwrap_or_default())
             .collect();
         let vectors: Vec<Option<&'a [f32]>> = state
             .candidates
@@ -110,7 +110,7 @@ impl<'a> Features<'a> {
     /// Candidate `i`'s content fingerprint; `None` for texts too short to
     /// call a repeat a duplicate (a "Yes", a lone number).
     pub(super) fn fingerprint(&self, i: usize) -> Option<u64> {
-        *self.fingerprints[i].get_or_init(|| fingerprint(self.texts[i]))
+        *self.fingerprints[i].get_or_init(|| fingerprint(&self.texts[i]))
     }
 
     /// The cosine of two candidates' stored vectors, if both have one.
@@ -145,13 +145,13 @@ impl<'a> Features<'a> {
     }
 
     /// Candidate `i`'s text.
-    pub(super) fn text(&self, i: usize) -> &'a str {
-        self.texts[i]
+    pub(super) fn text(&self, i: usize) -> &str {
+        &self.texts[i]
     }
 
     /// Candidate `i`'s distinct words, sorted.
     pub(super) fn words(&self, i: usize) -> &[u64] {
-        self.words[i].get_or_init(|| distinct_words(self.texts[i]))
+        self.words[i].get_or_init(|| distinct_words(&self.texts[i]))
     }
 
     /// How much of candidate `j` the candidate `i` already says: for two
@@ -212,7 +212,8 @@ fn row_values(store: &SpanStore, ord: u32, query_words: &[u64]) -> Option<RowVal
         return None;
     }
     let t = table_of(store, ord)?;
-    let labels = table::labels(&store.span(t.header?)?.text);
+    let header = store.span(t.header?)?;
+    let labels = table::labels(&header.text);
     let key = table::key(&labels, &span.text);
     let key_words = key.as_deref().map(distinct_words).unwrap_or_default();
     Some(RowValues {

@@ -18,7 +18,7 @@ const MAX_BLOCKS: usize = 24;
 /// so the scan reads the section's own content only, never its document.
 fn section_blocks(ctx: &Context<'_>, ord: u32) -> Vec<u32> {
     let store = ctx.retriever.index().store();
-    let Some(parent) = store.span(ord).and_then(|s| s.parent.as_ref()) else {
+    let Some(parent) = store.span(ord).and_then(|s| s.parent) else {
         return Vec::new();
     };
     let Some(section) = store.ord_of(&parent.0) else {
@@ -27,7 +27,7 @@ fn section_blocks(ctx: &Context<'_>, ord: u32) -> Vec<u32> {
     let Some(doc) = store
         .span(section)
         .filter(|s| s.kind == SpanKind::Section)
-        .map(|s| s.doc_id.as_str())
+        .map(|s| s.doc_id)
     else {
         return Vec::new();
     };
@@ -37,7 +37,7 @@ fn section_blocks(ctx: &Context<'_>, ord: u32) -> Vec<u32> {
         if s.kind == SpanKind::Section || s.doc_id != doc {
             break;
         }
-        if s.parent.as_ref() == Some(parent)
+        if s.parent.as_ref() == Some(&parent)
             && matches!(
                 s.kind,
                 SpanKind::Paragraph | SpanKind::List | SpanKind::Code

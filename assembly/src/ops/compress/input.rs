@@ -91,7 +91,8 @@ pub(super) fn lexical_priors(index: &Index, input: &mut Input, query: &str, weig
         return;
     }
     for (u, &ord) in input.unit_ords.iter().enumerate() {
-        let text = index.store().span(ord).map_or("", |s| s.text.as_str());
+        let span = index.store().span(ord);
+        let text = span.as_ref().map_or("", |s| s.text.as_str());
         let mut found: Vec<u64> = Vec::new();
         crate::text::for_each_word(text, |h| {
             if terms.contains(&h) && !found.contains(&h) {

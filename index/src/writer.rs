@@ -1,0 +1,348 @@
+//! The writer API: the one way anything changes an index. The CLI's
+//! `bubble index` walks folders and feeds it; a server feeds it documents
+//! as they arrive. Changes are staged in memory by [`Writer::upsert`] and
+//! [`Writer::delete`] and become visible, all together, on
+//! [`Writer::commit`], which returns only once the new generation is
+//! durable (every file it wrote synced, then `CURRENT` renamed and synced):
+//! an acknowledged commit survives `kill -9`, and many upserts share one
+//! commit's syncs (group commit).
+//!
+//! A commit appends (`commit.rs`): it costs what changed. It compacts —
+//! rewrites the whole index from ord 0, as a fresh build would — when asked,
+//! when the model or pooling changed, or when tombstones and appended
+//! segments pass the thresholds of [`Compaction`].
+
+use crate::builder::{BuildOptions, UnitCoverage};
+use crate::commit::{self, CommitInput};
+use crate::embed::Embedder;
+use crate::error::IndexError;
+use crate::generation;
+use crate::lock::WriterLock;
+use crate::manifest::{Manifest, POOLING};
+use crate::reader::Index;
+use crate::{BuildReport, Progress};
+use bubble_ingest::{parse_file, Document, IngestOptions, TokenCounter};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// When a commit rewrites the whole index instead of appending.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Compaction {
+    /// Rewrite when more store segments than this would be open.
+    pub max_segments: usize,
+    /// Rewrite when tombstoned plus appended spans would pass this
+    /// fraction of all ords (appended vectors are scanned, not graphed,
+    /// so this bounds the scan too)...
+    pub fraction: f64,
+    /// ...and this many spans (below it, appending stays cheaper than a
+    /// rewrite would be useful).
+    pub min_spans: u32,
+}
+
+impl Default for Compaction {
+    fn default() -> Compaction {
+        Compaction {
+            max_segments: 32,
+            fraction: 0.25,
+            min_spans: 10_000,
+        }
+    }
+}
+
+/// A staged change to one file.
+pub(crate) enum Change {
+    /// New content: its hash and documents.
+    Upsert { hash: String, docs: Vec<Document> },
+    /// The file is gone.
+    Delete,
+}
+
+/// The index's single writer (it holds the writer lock while it lives).
+pub struct Writer<'e> {
+    dir: PathBuf,
+    _lock: WriterLock,
+    previous: Option<Index>,
+    embedder: Option<&'e Embedder>,
+    tokenizer: String,
+    counter: TokenCounter,
+    root: PathBuf,
+    ingest: IngestOptions,
+    units: UnitCoverage,
+    compaction: Compaction,
+    /// Every span must be embedded again (new model, or asked to).
+    reembed_all: bool,
+    /// Vectors pooled another way must be pooled again.
+    repool: bool,
+    /// Rewrite the whole index on the next commit.
+    compact: bool,
+    pending: BTreeMap<String, Change>,
+}
+
+impl std::fmt::Debug for Writer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("dir", &self.dir)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, Default)]
+pub struct CommitReport {
+    /// Whether a new generation was committed (false when nothing changed).
+    pub committed: bool,
+    /// Whether it rewrote the whole index (a compaction or a first build).
+    pub compacted: bool,
+    /// Spans embedded.
+    pub embedded: usize,
+    /// Seconds in the embedding model.
+    pub embed_seconds: f64,
+    /// Seconds writing and syncing.
+    pub write_seconds: f64,
+    /// The manifest after the commit.
+    pub manifest: Option<Manifest>,
+}
+
+impl<'e> Writer<'e> {
+    /// Opens (or creates) the index in `index_dir` for writing; fails with
+    /// [`IndexError::Locked`] while another writer holds it.
+    pub fn open(
+        index_dir: &Path,
+        opts: &BuildOptions,
+        embedder: Option<&'e Embedder>,
+    ) -> Result<Writer<'e>, IndexError> {
+        let lock = WriterLock::acquire(index_dir)?;
+        let previous = match generation::current(index_dir)? {
+            Some(_) => Some(Index::open(index_dir)?),
+            None => None,
+        };
+        let tokenizer = resolve_tokenizer(previous.as_ref(), opts.tokenizer.as_deref())?;
+        let counter = TokenCounter::by_name(&tokenizer)?;
+        let reembed_all = check_embedding(previous.as_ref(), embedder, opts.reembed)?;
+        // Vectors pooled before sections shared windows: only blocks that had
+        // a window to themselves were pooled as they are now (`embed_store.rs`).
+        let repool = embedder.is_some()
+            && previous
+                .as_ref()
+                .and_then(|p| p.manifest().embedding.as_ref())
+                .is_some_and(|info| info.pooling != POOLING);
+        let root = resolve_root(previous.as_ref(), opts.root.as_deref())?;
+        Ok(Writer {
+            dir: index_dir.to_path_buf(),
+            _lock: lock,
+            previous,
+            embedder,
+            tokenizer,
+            counter,
+            root,
+            ingest: opts.ingest.clone(),
+            units: opts.unit_vectors,
+            compaction: opts.compaction,
+            reembed_all,
+            repool,
+            compact: opts.compact,
+            pending: BTreeMap::new(),
+        })
+    }
+
+    /// The folder file paths are recorded relative to.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The committed index this writer started from (or last committed).
+    pub fn index(&self) -> Option<&Index> {
+        self.previous.as_ref()
+    }
+
+    /// The content hash the index will hold for `path` after the next
+    /// commit (a staged change first), if any.
+    pub fn file_hash(&self, path: &str) -> Option<String> {
+        match self.pending.get(path) {
+            Some(Change::Upsert { hash, .. }) => Some(hash.clone()),
+            Some(Change::Delete) => None,
+            None => self.committed_hash(path),
+        }
+    }
+
+    fn committed_hash(&self, path: &str) -> Option<String> {
+        let files = self.previous.as_ref()?.store().files();
+        let i = files.binary_search_by(|f| f.path.as_str().cmp(path)).ok()?;
+        Some(files[i].content_hash.clone())
+    }
+
+    /// Every file the index will hold after the next commit, by path.
+    pub fn paths(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .previous
+            .iter()
+            .flat_map(|p| p.store().files())
+            .map(|f| f.path.clone())
+            .filter(|p| !matches!(self.pending.get(p), Some(Change::Delete)))
+            .collect();
+        out.extend(
+            self.pending
+                .iter()
+                .filter(|(_, c)| matches!(c, Change::Upsert { .. }))
+                .map(|(p, _)| p.clone()),
+        );
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Stages the file `path` (as recorded: relative to the root, `/`
+    /// separated) with content `bytes`, parsed by its extension. Returns
+    /// the problems found inside the file (it is still indexed), or an
+    /// error when it cannot be indexed at all (nothing is staged then).
+    /// Content identical to what the index holds stages nothing.
+    pub fn upsert(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<String>, IndexError> {
+        check_path(path)?;
+        let hash = blake3::hash(bytes).to_hex().to_string();
+        if self.file_hash(path).as_deref() == Some(hash.as_str()) {
+            return Ok(Vec::new());
+        }
+        let ingested = parse_file(path, bytes, &self.counter, &self.ingest)?;
+        self.pending.insert(
+            path.to_string(),
+            Change::Upsert {
+                hash,
+                docs: ingested.docs,
+            },
+        );
+        Ok(ingested.warnings)
+    }
+
+    /// Stages the removal of `path`; false when the index does not hold it.
+    pub fn delete(&mut self, path: &str) -> bool {
+        let held = self.committed_hash(path).is_some();
+        if held {
+            self.pending.insert(path.to_string(), Change::Delete);
+        } else {
+            self.pending.remove(path);
+        }
+        held || self.pending.contains_key(path)
+    }
+
+    /// Changes staged and not yet committed.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Commits every staged change as one new generation, durable when
+    /// this returns. Nothing staged (and nothing to rewrite) commits nothing.
+    pub fn commit(
+        &mut self,
+        report: &mut BuildReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<CommitReport, IndexError> {
+        let rewrite = self.reembed_all || self.repool || self.compact;
+        if self.previous.is_some() && self.pending.is_empty() && !rewrite {
+            generation::sweep_leftovers(&self.dir)?;
+            return Ok(CommitReport {
+                manifest: self.previous.as_ref().map(|p| p.manifest().clone()),
+                ..CommitReport::default()
+            });
+        }
+        let started = Instant::now();
+        let input = CommitInput {
+            index_dir: &self.dir,
+            previous: self.previous.as_ref(),
+            changes: std::mem::take(&mut self.pending),
+            embedder: self.embedder,
+            tokenizer: &self.tokenizer,
+            root: &self.root,
+            units: self.units,
+            reembed_all: self.reembed_all,
+            repool: self.repool,
+        };
+        let full = rewrite
+            || self.previous.is_none()
+            || commit::needs_compaction(&input, &self.compaction);
+        let mut out = if full {
+            commit::rewrite(input, report, progress)?
+        } else {
+            commit::append(input, report, progress)?
+        };
+        out.committed = true;
+        out.compacted = full;
+        out.write_seconds = started.elapsed().as_secs_f64() - out.embed_seconds;
+        // The next commit starts from this one.
+        self.previous = Some(Index::open(&self.dir)?);
+        self.reembed_all = false;
+        self.repool = false;
+        self.compact = false;
+        Ok(out)
+    }
+}
+
+/// A recorded path a client may give: relative, `/`-separated, no `..`.
+fn check_path(path: &str) -> Result<(), IndexError> {
+    // `..` steps stay allowed: a file outside the root is recorded so.
+    let bad = path.is_empty()
+        || path.len() > 4096
+        || path.contains(['\0', '\\'])
+        || path.split('/').any(|part| part.is_empty() || part == ".");
+    if bad {
+        return Err(IndexError::BadPath(path.to_string()));
+    }
+    Ok(())
+}
+
+fn resolve_tokenizer(
+    previous: Option<&Index>,
+    requested: Option<&str>,
+) -> Result<String, IndexError> {
+    match (previous.map(|p| p.manifest().tokenizer.as_str()), requested) {
+        (Some(indexed), Some(req)) if indexed != req => Err(IndexError::TokenizerMismatch {
+            indexed: indexed.to_string(),
+            requested: req.to_string(),
+        }),
+        (Some(indexed), _) => Ok(indexed.to_string()),
+        (None, Some(req)) => Ok(req.to_string()),
+        (None, None) => Ok(bubble_ingest::tokens::DEFAULT_TOKENIZER.to_string()),
+    }
+}
+
+/// Whether every span must be embedded again; errors when the model and the
+/// index disagree in a way a re-embed was not asked to fix.
+fn check_embedding(
+    previous: Option<&Index>,
+    embedder: Option<&Embedder>,
+    reembed: bool,
+) -> Result<bool, IndexError> {
+    let Some(prev) = previous else {
+        return Ok(false);
+    };
+    match (&prev.manifest().embedding, embedder) {
+        (Some(info), None) => Err(IndexError::NoVectors(format!(
+            "the index holds vectors from {}, but no model is loaded: run scripts/setup (or pass --models), \
+             or index into a new folder to build a BM25-only index",
+            info.model
+        ))),
+        (Some(info), Some(e)) if info.model != e.id() && !reembed => Err(IndexError::ModelMismatch {
+            indexed: info.model.clone(),
+            loaded: e.id().to_string(),
+        }),
+        (Some(info), Some(e)) => Ok(reembed || info.model != e.id()),
+        // A BM25-only index gains vectors for every span once a model is there.
+        (None, Some(_)) => Ok(true),
+        (None, None) => Ok(false),
+    }
+}
+
+/// The index's root: the one it was created with, else the requested
+/// one, else the working directory; absolute and canonical.
+fn resolve_root(previous: Option<&Index>, requested: Option<&Path>) -> Result<PathBuf, IndexError> {
+    use crate::error::IoContext;
+    if let Some(p) = previous {
+        return Ok(PathBuf::from(&p.manifest().root));
+    }
+    let root = match requested {
+        Some(r) => r.to_path_buf(),
+        None => std::env::current_dir().io("reading", Path::new("."))?,
+    };
+    root.canonicalize().io("resolving", &root)
+}
