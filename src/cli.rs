@@ -272,6 +272,28 @@ pub enum EvalCommand {
     Compress(EvalCompressArgs),
     /// Passage in bubble on a documentation set (questions in the peers' format).
     Docs(EvalDocsArgs),
+    /// How the index scales: build, open, search and one-file updates on
+    /// generated corpora (BM25 only).
+    Scale(EvalScaleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalScaleArgs {
+    /// Retrievable spans of each corpus, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+    pub sizes: Vec<usize>,
+    /// Queries timed per size.
+    #[arg(long, default_value_t = 200)]
+    pub queries: usize,
+    /// One-file updates timed per size.
+    #[arg(long, default_value_t = 20)]
+    pub updates: usize,
+    /// Work folder for corpora and indexes (corpora are kept).
+    #[arg(long, default_value = ".bubble/scale")]
+    pub work: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

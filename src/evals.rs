@@ -3,7 +3,7 @@
 
 use crate::cli::{
     CompressDataset, Dataset, EvalAblationArgs, EvalBubbleArgs, EvalCommand, EvalCompressArgs,
-    EvalDocsArgs, EvalRetrievalArgs, EvalUnitsArgs,
+    EvalDocsArgs, EvalRetrievalArgs, EvalScaleArgs, EvalUnitsArgs,
 };
 use crate::commands::load_embedder_noisily;
 use crate::progress::BuildBar;
@@ -19,7 +19,20 @@ pub fn run(what: EvalCommand) -> Result<ExitCode> {
         EvalCommand::Units(args) => eval_units(args),
         EvalCommand::Compress(args) => eval_compress(args),
         EvalCommand::Docs(args) => eval_docs(args),
+        EvalCommand::Scale(args) => eval_scale(args),
     }
+}
+
+fn eval_scale(args: EvalScaleArgs) -> Result<ExitCode> {
+    let opts = bubble_eval::scale::ScaleOptions {
+        sizes: args.sizes,
+        work_dir: args.work,
+        queries: args.queries,
+        updates: args.updates,
+    };
+    let result = bubble_eval::scale::run(&opts)?;
+    print_result(args.json, &result, || result.to_table())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {

@@ -14,6 +14,7 @@ mod jsonl;
 pub mod metrics;
 pub mod near_duplicates;
 pub mod rank_train;
+pub mod scale;
 pub mod scifact;
 pub mod squad;
 pub mod units;

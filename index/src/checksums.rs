@@ -86,6 +86,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn hash_file(path: &Path) -> Result<String, IndexError> {
     let mut file = std::fs::File::open(path).io("reading", path)?;
     let mut h = blake3::Hasher::new();
-    std::io::copy(&mut file, &mut h).io("reading", path)?;
+    let len = file.metadata().io("reading", path)?.len();
+    if len < 1 << 20 {
+        std::io::copy(&mut file, &mut h).io("reading", path)?;
+    } else {
+        // Large files (the store segment, the vectors) are mapped and hashed
+        // on every core: opening a million-span index hashes ~0.7 GB.
+        // Safety: the index's files are written once and never modified.
+        let map = unsafe { memmap2::Mmap::map(&file) }.io("mapping", path)?;
+        h.update_rayon(&map);
+    }
     Ok(h.finalize().to_hex().to_string())
 }

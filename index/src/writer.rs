@@ -270,7 +270,7 @@ impl<'e> Writer<'e> {
         out.compacted = full;
         out.write_seconds = started.elapsed().as_secs_f64() - out.embed_seconds;
         // The next commit starts from this one.
-        self.previous = Some(Index::open(&self.dir)?);
+        self.previous = Some(Index::open_committed(&self.dir)?);
         self.reembed_all = false;
         self.repool = false;
         self.compact = false;
