@@ -139,6 +139,7 @@ fn index(args: IndexArgs) -> Result<ExitCode> {
         root: args.root,
         compact: args.compact,
         compaction: Default::default(),
+        chunk_spans: None,
     };
     let mut bar = BuildBar::new();
     let report = build(

@@ -37,6 +37,9 @@ pub struct BuildOptions {
     pub compact: bool,
     /// When a commit compacts on its own.
     pub compaction: Compaction,
+    /// Spans held in memory before they are written as a chunk (`None`:
+    /// the writer's default, about 130 MB of parsed spans).
+    pub chunk_spans: Option<usize>,
 }
 
 /// Which compression units get vectors pooled from their block's pass.
@@ -168,6 +171,8 @@ pub fn build(
             }
             Err(e) => report.skipped.push((file.name.clone(), e.to_string())),
         }
+        // Memory holds one chunk of parsed files, not the corpus.
+        writer.flush_if_full(progress)?;
     }
     progress(Progress::Parsing { done: total, total });
     report.parse_seconds = started.elapsed().as_secs_f64();
@@ -201,6 +206,7 @@ pub fn build(
 
     let commit = writer.commit(&mut report, progress)?;
     report.committed = commit.committed;
+    report.embedded = commit.embedded;
     report.compacted = commit.compacted;
     report.embed_seconds = commit.embed_seconds;
     report.write_seconds = commit.write_seconds;

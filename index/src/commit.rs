@@ -1,14 +1,17 @@
-//! Writing a commit's generation, one of two ways:
+//! Writing a generation chunk by chunk, so memory holds one chunk of
+//! documents, not the corpus. An [`OpenGeneration`] is a staged generation
+//! folder that chunks are flushed into and that becomes current, all at
+//! once, on [`OpenGeneration::finish`]. It is opened one of two ways:
 //!
-//! - **append**: the changed files' documents become one new store segment
-//!   after the last ord, their spans are added to tantivy and the files
-//!   they replace deleted by term, their vectors appended as a matrix of
-//!   their own; everything else is hard-linked from the previous
-//!   generation (`links.rs`), and only new files are hashed. The cost is
+//! - **appending** to the previous generation: its files are hard-linked
+//!   (`links.rs`), each chunk becomes a new store segment after the last
+//!   ord, its spans are added to tantivy and the files it replaces deleted
+//!   by term, its vectors appended as a matrix of their own (searched
+//!   exactly beside the HNSW graph); only new files are hashed. The cost is
 //!   that of the change plus tantivy's amortised merges.
-//! - **rewrite** (a first build, or a compaction): every live document
-//!   written afresh from ord 0, vectors reused, one HNSW graph built: the
-//!   layout a from-scratch build of the same files has.
+//! - **fresh** (a first build, or a compaction): ords from 0 in path order,
+//!   and one HNSW graph over every vector at the end: the layout a
+//!   from-scratch build of the same files has.
 
 use crate::builder::UnitCoverage;
 use crate::checksums;
@@ -16,264 +19,348 @@ use crate::embed::Embedder;
 use crate::embed_store::{embed_store, EmbedPlan};
 use crate::error::{IndexError, IoContext};
 use crate::generation::{self, Staged};
-use crate::links::link;
+use crate::links::{link, link_files};
 use crate::manifest::{Counts, EmbeddingInfo, Manifest, POOLING, SCHEMA_VERSION};
 use crate::reader::{Index, MANIFEST_FILE, TANTIVY_DIR};
 use crate::store::{write_table, FileEntry, SpanBatch};
-use crate::text_index::{self, search_text, TextDoc};
-use crate::units::UnitVectors;
-use crate::vectors::{self, VectorMatrix};
-use crate::writer::{Change, CommitReport, Compaction};
+use crate::text_index::{search_text, TextDoc, TextWriter};
+use crate::vectors;
+use crate::writer::Compaction;
 use crate::{BuildReport, Progress};
 use bubble_ingest::Document;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-/// What a commit writes from.
-pub(crate) struct CommitInput<'a> {
-    pub(crate) index_dir: &'a Path,
-    pub(crate) previous: Option<&'a Index>,
-    pub(crate) changes: BTreeMap<String, Change>,
+/// Spans a writer holds in memory before it flushes them as a chunk: about
+/// 130 MB of parsed spans, and a segment of a size tantivy merges well.
+pub(crate) const CHUNK_SPANS: usize = 131_072;
+
+/// One file's share of the counts, to take back out when it is replaced.
+#[derive(Debug, Clone, Copy, Default)]
+struct FileCounts {
+    documents: usize,
+    spans: usize,
+    retrievable: usize,
+    tokens: u64,
+    vectors: usize,
+    unit_vectors: usize,
+}
+
+/// What every chunk of one commit shares.
+pub(crate) struct Settings<'a> {
     pub(crate) embedder: Option<&'a Embedder>,
     pub(crate) tokenizer: &'a str,
     pub(crate) root: &'a Path,
-    pub(crate) units: UnitCoverage,
-    pub(crate) reembed_all: bool,
-    pub(crate) repool: bool,
+    pub(crate) plan: EmbedPlan,
 }
 
-impl CommitInput<'_> {
-    /// The previous generation's files a change replaces or removes.
-    fn replaced(&self) -> Vec<&FileEntry> {
-        self.previous
-            .iter()
-            .flat_map(|p| p.store().files())
-            .filter(|f| self.changes.contains_key(&f.path))
-            .collect()
-    }
-
-    /// `(path, hash, documents)` of every upsert, by path.
-    fn take_upserts(&mut self) -> Vec<(String, String, Vec<Document>)> {
-        std::mem::take(&mut self.changes)
-            .into_iter()
-            .filter_map(|(path, change)| match change {
-                Change::Upsert { hash, docs } => Some((path, hash, docs)),
-                Change::Delete => None,
-            })
-            .collect()
-    }
-
-    fn plan(&self, appending: bool) -> EmbedPlan {
+impl Settings<'_> {
+    /// The embedding plan for a writer's units setting.
+    pub(crate) fn plan_for(units: UnitCoverage, reuse: bool, only_lone_blocks: bool) -> EmbedPlan {
         EmbedPlan {
-            reuse: !self.reembed_all,
-            only_lone_blocks: self.repool && !appending,
-            units: self.units != UnitCoverage::Off,
-            continuation: self.units == UnitCoverage::Full,
+            reuse,
+            only_lone_blocks,
+            units: units != UnitCoverage::Off,
+            continuation: units == UnitCoverage::Full,
         }
     }
 }
 
-/// Whether appending `input` would pass the compaction thresholds.
-pub(crate) fn needs_compaction(input: &CommitInput<'_>, c: &Compaction) -> bool {
-    let Some(prev) = input.previous else {
-        return true;
-    };
-    let store = prev.store();
-    let added: u64 = input
-        .changes
-        .values()
-        .map(|change| match change {
-            Change::Upsert { docs, .. } => docs.iter().map(|d| d.spans.len() as u64).sum(),
-            Change::Delete => 0,
+/// A staged generation being written.
+pub(crate) struct OpenGeneration {
+    staged: Staged,
+    number: u64,
+    /// Appending: the previous generation's folder and checksums.
+    base: Option<(std::path::PathBuf, BTreeMap<String, String>)>,
+    next_ord: u32,
+    next_doc: u32,
+    segments: Vec<String>,
+    files: BTreeMap<String, FileEntry>,
+    /// Counts of files written by this generation (others are counted
+    /// from the previous generation's store when they are replaced).
+    written: HashMap<String, FileCounts>,
+    counts: Counts,
+    text: TextWriter,
+    vector_files: Vec<String>,
+    unit_files: Vec<String>,
+    /// Leading vector files the HNSW graph covers.
+    graph_files: usize,
+    /// Ords at or past this were appended since the last fresh write.
+    base_ords: u32,
+    /// Spans embedded, and seconds in the model.
+    pub(crate) embedded: usize,
+    pub(crate) embed_seconds: f64,
+}
+
+impl OpenGeneration {
+    /// Opens the next generation of `index_dir`: appending to `previous`,
+    /// or fresh when it is `None`.
+    pub(crate) fn open(
+        index_dir: &Path,
+        previous: Option<&Index>,
+    ) -> Result<OpenGeneration, IndexError> {
+        let number = generation::current(index_dir)?.map_or(1, |(n, _)| n + 1);
+        let staged = Staged::begin(index_dir, number)?;
+        let dir = staged.dir().to_path_buf();
+        let tantivy_dir = dir.join(TANTIVY_DIR);
+        let Some(prev) = previous else {
+            std::fs::create_dir_all(&tantivy_dir).io("creating", &tantivy_dir)?;
+            return Ok(OpenGeneration {
+                text: TextWriter::create(&tantivy_dir)?,
+                staged,
+                number,
+                base: None,
+                next_ord: 0,
+                next_doc: 0,
+                segments: Vec::new(),
+                files: BTreeMap::new(),
+                written: HashMap::new(),
+                counts: Counts::default(),
+                vector_files: Vec::new(),
+                unit_files: Vec::new(),
+                graph_files: 0,
+                base_ords: 0,
+                embedded: 0,
+                embed_seconds: 0.0,
+            });
+        };
+        let prev_dir = prev.generation_dir();
+        let m = prev.manifest();
+        let carried = prev
+            .store()
+            .segment_names()
+            .iter()
+            .chain(&m.vector_files)
+            .chain(&m.unit_files)
+            .cloned()
+            .chain(vectors::graph_files());
+        for name in carried {
+            if prev_dir.join(&name).exists() {
+                link(&prev_dir.join(&name), &dir.join(&name))?;
+            }
+        }
+        link_files(&prev_dir.join(TANTIVY_DIR), &tantivy_dir, |n| {
+            !n.ends_with(".lock")
+        })?;
+        Ok(OpenGeneration {
+            text: TextWriter::open(&tantivy_dir)?,
+            staged,
+            number,
+            base: Some((prev_dir.to_path_buf(), m.checksums.clone())),
+            next_ord: prev.store().ord_limit(),
+            next_doc: prev.store().doc_limit(),
+            segments: prev.store().segment_names().to_vec(),
+            files: prev
+                .store()
+                .files()
+                .iter()
+                .map(|f| (f.path.clone(), f.clone()))
+                .collect(),
+            written: HashMap::new(),
+            counts: m.counts.clone(),
+            vector_files: m.vector_files.clone(),
+            unit_files: m.unit_files.clone(),
+            graph_files: m.graph_files,
+            base_ords: m.base_ords,
+            embedded: 0,
+            embed_seconds: 0.0,
         })
-        .sum();
-    let removed: u64 = input
-        .replaced()
-        .iter()
-        .flat_map(|f| f.docs.clone())
-        .filter_map(|n| store.doc_span_range(n))
-        .map(|r| r.len() as u64)
-        .sum();
-    let limit = u64::from(store.ord_limit()) + added;
-    let appended = u64::from(store.ord_limit() - store.base_ord_end()) + added;
-    let churn = u64::from(store.dead_spans()) + removed + appended;
-    store.segment_names().len() + 1 > c.max_segments
-        || (churn as f64 > c.fraction * limit as f64 && churn >= u64::from(c.min_spans))
+    }
+
+    /// The content hash this generation holds for `path`, if any.
+    pub(crate) fn file_hash(&self, path: &str) -> Option<&str> {
+        self.files.get(path).map(|f| f.content_hash.as_str())
+    }
+
+    /// Removes `path`'s documents (they stay as tombstones); false when
+    /// the generation does not hold it. `previous` counts what it held.
+    pub(crate) fn remove(&mut self, path: &str, previous: Option<&Index>) -> bool {
+        let Some(entry) = self.files.remove(path) else {
+            return false;
+        };
+        self.text.delete_path(path);
+        let c = match self.written.remove(path) {
+            Some(c) => c,
+            None => previous.map_or_else(FileCounts::default, |p| stored_counts(p, &entry)),
+        };
+        let t = &mut self.counts;
+        t.files -= 1;
+        t.documents -= c.documents;
+        t.spans -= c.spans;
+        t.retrievable -= c.retrievable;
+        t.tokens -= c.tokens;
+        t.vectors -= c.vectors;
+        t.unit_vectors -= c.unit_vectors;
+        true
+    }
+
+    /// Writes `files` (path order within the chunk), replacing any
+    /// version this generation holds, as one segment.
+    pub(crate) fn flush(
+        &mut self,
+        files: Vec<(String, String, Vec<Document>)>,
+        settings: &Settings<'_>,
+        previous: Option<&Index>,
+        report: &mut BuildReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), IndexError> {
+        for (path, _, _) in &files {
+            self.remove(path, previous);
+        }
+        let batch = SpanBatch::from_files(files, self.next_ord, self.next_doc);
+        if batch.docs().is_empty() {
+            // Files without documents (a JSONL file of bad lines) are still held.
+            for f in batch.files() {
+                self.files.insert(f.path.clone(), f.clone());
+                self.counts.files += 1;
+            }
+            return Ok(());
+        }
+        let (matrix, units) = match settings.embedder {
+            Some(e) => {
+                let started = Instant::now();
+                let before = report.embedded;
+                let (m, u) = embed_store(&batch, settings.plan, previous, e, report, progress)?;
+                self.embedded += report.embedded - before;
+                self.embed_seconds += started.elapsed().as_secs_f64();
+                (Some(m), u.filter(|u| !u.is_empty()))
+            }
+            None => (None, None),
+        };
+        progress(Progress::Writing);
+        let dir = self.staged.dir().to_path_buf();
+        self.segments.push(batch.write_segment(&dir)?);
+        self.text.add(text_docs(&batch))?;
+        if let Some(m) = matrix.as_ref().filter(|m| !m.is_empty()) {
+            self.vector_files
+                .push(vectors::write_appended(&dir, m, batch.first_ord())?);
+        }
+        if let Some(u) = &units {
+            self.unit_files.push(u.write(&dir, batch.first_ord())?);
+        }
+        // Each file's share, for when a later chunk replaces it.
+        let with_vector: HashSet<u32> = matrix
+            .iter()
+            .flat_map(|m| m.rows().map(|(o, _)| o))
+            .collect();
+        for f in batch.files() {
+            let mut c = FileCounts::default();
+            for d in &batch.docs()
+                [(f.docs.start - self.next_doc) as usize..(f.docs.end - self.next_doc) as usize]
+            {
+                c.documents += 1;
+                for ord in d.spans.clone() {
+                    c.spans += 1;
+                    let Some(span) = batch.span(ord) else {
+                        continue;
+                    };
+                    if span.kind.is_retrievable() {
+                        c.retrievable += 1;
+                        c.tokens += u64::from(span.tokens);
+                    }
+                    if with_vector.contains(&ord) {
+                        c.vectors += 1;
+                    }
+                    if units.as_ref().is_some_and(|u| u.get(ord).is_some()) {
+                        c.unit_vectors += 1;
+                    }
+                }
+            }
+            let t = &mut self.counts;
+            t.files += 1;
+            t.documents += c.documents;
+            t.spans += c.spans;
+            t.retrievable += c.retrievable;
+            t.tokens += c.tokens;
+            t.vectors += c.vectors;
+            t.unit_vectors += c.unit_vectors;
+            self.written.insert(f.path.clone(), c);
+            self.files.insert(f.path.clone(), f.clone());
+        }
+        self.next_ord = batch.first_ord() + batch.spans().len() as u32;
+        self.next_doc += batch.docs().len() as u32;
+        Ok(())
+    }
+
+    /// Commits the generation: tantivy, the file table, the graph of a
+    /// fresh generation, the manifest; synced, then made current.
+    pub(crate) fn finish(mut self, settings: &Settings<'_>) -> Result<Manifest, IndexError> {
+        let dir = self.staged.dir().to_path_buf();
+        self.text.commit()?;
+        let files: Vec<FileEntry> = self.files.into_values().collect();
+        write_table(&dir, files.clone(), self.segments)?;
+        if self.base.is_none() {
+            self.base_ords = self.next_ord;
+            if settings.embedder.is_some() {
+                // One graph over every vector, in ord order (deterministic).
+                vectors::write_graph(&dir, &self.vector_files)?;
+                self.graph_files = self.vector_files.len();
+            }
+        }
+        let manifest = Manifest {
+            schema_version: SCHEMA_VERSION,
+            id: content_id(&files, settings),
+            generation: self.number,
+            tokenizer: settings.tokenizer.to_string(),
+            root: settings.root.to_string_lossy().into_owned(),
+            embedding: settings.embedder.map(|e| EmbeddingInfo {
+                model: e.id().to_string(),
+                dim: e.dim(),
+                pooling: POOLING.to_string(),
+            }),
+            counts: self.counts,
+            vector_files: self.vector_files,
+            graph_files: self.graph_files,
+            unit_files: self.unit_files,
+            base_ords: self.base_ords,
+            checksums: Default::default(),
+        };
+        let base = self.base.as_ref().map(|(d, sums)| (d.as_path(), sums));
+        let manifest = write_manifest(&dir, &manifest, base)?;
+        self.staged.commit()?;
+        Ok(manifest)
+    }
 }
 
-/// Vectors a commit embedded or reused for its batch.
-type Embedded = (Option<VectorMatrix>, Option<UnitVectors>);
-
-fn embed(
-    input: &CommitInput<'_>,
-    batch: &SpanBatch,
-    appending: bool,
-    report: &mut BuildReport,
-    progress: &mut dyn FnMut(Progress),
-    out: &mut CommitReport,
-) -> Result<Embedded, IndexError> {
-    let Some(e) = input.embedder else {
-        return Ok((None, None));
-    };
-    let started = Instant::now();
-    let before = report.embedded;
-    let (m, u) = embed_store(
-        batch,
-        input.plan(appending),
-        input.previous,
-        e,
-        report,
-        progress,
-    )?;
-    out.embedded = report.embedded - before;
-    out.embed_seconds = started.elapsed().as_secs_f64();
-    Ok((Some(m), u.filter(|u| !u.is_empty())))
+/// Whether a committed index has passed the compaction thresholds.
+pub(crate) fn needs_compaction(index: &Index, c: &Compaction) -> bool {
+    let store = index.store();
+    let base = index.manifest().base_ords;
+    let appended_segments = store
+        .segment_starts()
+        .filter(|&start| start >= base)
+        .count();
+    let churn = u64::from(store.dead_spans()) + u64::from(store.ord_limit().saturating_sub(base));
+    appended_segments > c.max_segments
+        || (churn as f64 > c.fraction * f64::from(store.ord_limit().max(1))
+            && churn >= u64::from(c.min_spans))
 }
 
-/// Writes every live document afresh from ord 0.
-pub(crate) fn rewrite(
-    mut input: CommitInput<'_>,
-    report: &mut BuildReport,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<CommitReport, IndexError> {
-    let mut files: BTreeMap<String, (String, Vec<Document>)> = BTreeMap::new();
-    if let Some(p) = input.previous {
-        for f in p.store().files() {
-            if !input.changes.contains_key(&f.path) {
-                let docs = p.store().file_documents(f);
-                files.insert(f.path.clone(), (f.content_hash.clone(), docs));
+/// A previous generation's file's share of the counts, from its store.
+fn stored_counts(prev: &Index, f: &FileEntry) -> FileCounts {
+    let store = prev.store();
+    let mut c = FileCounts::default();
+    for n in f.docs.clone() {
+        c.documents += 1;
+        let Some(range) = store.doc_span_range(n) else {
+            continue;
+        };
+        c.spans += range.len();
+        for ord in range {
+            if store.kind(ord).is_some_and(|k| k.is_retrievable()) {
+                c.retrievable += 1;
+                c.tokens += store.span(ord).map_or(0, |s| u64::from(s.tokens));
+            }
+            if prev.vectors().and_then(|v| v.vector(ord)).is_some() {
+                c.vectors += 1;
+            }
+            if prev.unit_vectors().and_then(|u| u.get(ord)).is_some() {
+                c.unit_vectors += 1;
             }
         }
     }
-    for (path, hash, docs) in input.take_upserts() {
-        files.insert(path, (hash, docs));
-    }
-    let batch = SpanBatch::from_files(
-        files
-            .into_iter()
-            .map(|(path, (hash, docs))| (path, hash, docs))
-            .collect(),
-        0,
-        0,
-    );
-    let mut out = CommitReport::default();
-    let (matrix, units) = embed(&input, &batch, false, report, progress, &mut out)?;
-
-    progress(Progress::Writing);
-    let number = next_number(input.index_dir)?;
-    let staged = Staged::begin(input.index_dir, number)?;
-    let dir = staged.dir();
-    batch.write(dir)?;
-    let tantivy_dir = dir.join(TANTIVY_DIR);
-    std::fs::create_dir_all(&tantivy_dir).io("creating", &tantivy_dir)?;
-    text_index::build(&tantivy_dir, text_docs(&batch).into_iter())?;
-    let vector_files = match &matrix {
-        Some(m) => vec![vectors::write(dir, m, 0)?],
-        None => Vec::new(),
-    };
-    let unit_files = match &units {
-        Some(u) => vec![u.write(dir, 0)?],
-        None => Vec::new(),
-    };
-    let (spans, retrievable, tokens) = batch_counts(&batch);
-    let counts = Counts {
-        files: batch.files().len(),
-        documents: batch.docs().len(),
-        spans,
-        retrievable,
-        vectors: matrix.as_ref().map_or(0, VectorMatrix::len),
-        unit_vectors: units.as_ref().map_or(0, UnitVectors::len),
-        tokens,
-    };
-    let manifest = manifest(
-        &input,
-        batch.files(),
-        counts,
-        (vector_files, unit_files),
-        number,
-    );
-    let manifest = write_manifest(dir, &manifest, None)?;
-    staged.commit()?;
-    out.manifest = Some(manifest);
-    Ok(out)
-}
-
-/// Appends the changed files as a new segment; links everything else.
-pub(crate) fn append(
-    mut input: CommitInput<'_>,
-    report: &mut BuildReport,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<CommitReport, IndexError> {
-    let Some(prev) = input.previous else {
-        return rewrite(input, report, progress);
-    };
-    let store = prev.store();
-    let replaced: Vec<FileEntry> = input.replaced().into_iter().cloned().collect();
-    let batch = SpanBatch::from_files(input.take_upserts(), store.ord_limit(), store.doc_limit());
-    let mut out = CommitReport::default();
-    let (matrix, units) = embed(&input, &batch, true, report, progress, &mut out)?;
-
-    progress(Progress::Writing);
-    let number = next_number(input.index_dir)?;
-    let staged = Staged::begin(input.index_dir, number)?;
-    let dir = staged.dir();
-    let prev_dir = prev.generation_dir();
-
-    let mut segments = store.segment_names().to_vec();
-    for name in &segments {
-        link(&prev_dir.join(name), &dir.join(name))?;
-    }
-    if !batch.docs().is_empty() {
-        segments.push(batch.write_segment(dir)?);
-    }
-    let mut files: Vec<FileEntry> = store
-        .files()
-        .iter()
-        .filter(|f| !replaced.iter().any(|r| r.path == f.path))
-        .chain(batch.files())
-        .cloned()
-        .collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    write_table(dir, files.clone(), segments)?;
-
-    let removed: Vec<&str> = replaced.iter().map(|f| f.path.as_str()).collect();
-    text_index::update(
-        &dir.join(TANTIVY_DIR),
-        &prev_dir.join(TANTIVY_DIR),
-        &removed,
-        text_docs(&batch).into_iter(),
-    )?;
-
-    let mut vector_files = prev.manifest().vector_files.clone();
-    let graph = vectors::graph_files();
-    let carried = vector_files
-        .iter()
-        .chain(&graph)
-        .chain(&prev.manifest().unit_files);
-    for name in carried {
-        if prev_dir.join(name).exists() {
-            link(&prev_dir.join(name), &dir.join(name))?;
-        }
-    }
-    if let Some(m) = matrix.as_ref().filter(|m| !m.is_empty()) {
-        vector_files.push(vectors::write_appended(dir, m, batch.first_ord())?);
-    }
-    let mut unit_files = prev.manifest().unit_files.clone();
-    if let Some(u) = &units {
-        unit_files.push(u.write(dir, batch.first_ord())?);
-    }
-
-    let counts = appended_counts(prev, &replaced, &batch, (matrix.as_ref(), units.as_ref()));
-    let manifest = manifest(&input, &files, counts, (vector_files, unit_files), number);
-    let manifest = write_manifest(dir, &manifest, Some((prev_dir, &prev.manifest().checksums)))?;
-    staged.commit()?;
-    out.manifest = Some(manifest);
-    Ok(out)
-}
-
-fn next_number(index_dir: &Path) -> Result<u64, IndexError> {
-    Ok(generation::current(index_dir)?.map_or(1, |(n, _)| n + 1))
+    c
 }
 
 /// The BM25 documents of a batch's retrievable spans.
@@ -297,89 +384,18 @@ fn text_docs(batch: &SpanBatch) -> Vec<TextDoc<'_>> {
     docs
 }
 
-/// `(spans, retrievable spans, their tokens)` of a batch.
-fn batch_counts(batch: &SpanBatch) -> (usize, usize, u64) {
-    let retrievable = batch.spans().iter().filter(|s| s.kind.is_retrievable());
-    let (n, tokens) = retrievable.fold((0, 0u64), |(n, t), s| (n + 1, t + u64::from(s.tokens)));
-    (batch.spans().len(), n, tokens)
-}
-
-/// The previous generation's counts, less the files replaced, plus the batch.
-fn appended_counts(
-    prev: &Index,
-    replaced: &[FileEntry],
-    batch: &SpanBatch,
-    (matrix, units): (Option<&VectorMatrix>, Option<&UnitVectors>),
-) -> Counts {
-    let store = prev.store();
-    let mut c = prev.manifest().counts.clone();
-    for f in replaced {
-        c.files -= 1;
-        for n in f.docs.clone() {
-            c.documents -= 1;
-            let Some(range) = store.doc_span_range(n) else {
-                continue;
-            };
-            c.spans -= range.len();
-            for ord in range {
-                if store.kind(ord).is_some_and(|k| k.is_retrievable()) {
-                    c.retrievable -= 1;
-                    c.tokens -= store.span(ord).map_or(0, |s| u64::from(s.tokens));
-                }
-                if prev.vectors().and_then(|v| v.vector(ord)).is_some() {
-                    c.vectors -= 1;
-                }
-                if prev.unit_vectors().and_then(|u| u.get(ord)).is_some() {
-                    c.unit_vectors -= 1;
-                }
-            }
-        }
-    }
-    let (spans, retrievable, tokens) = batch_counts(batch);
-    c.files += batch.files().len();
-    c.documents += batch.docs().len();
-    c.spans += spans;
-    c.retrievable += retrievable;
-    c.tokens += tokens;
-    c.vectors += matrix.map_or(0, VectorMatrix::len);
-    c.unit_vectors += units.map_or(0, UnitVectors::len);
-    c
-}
-
-/// The manifest of a generation holding `files` (checksums come last).
-fn manifest(
-    input: &CommitInput<'_>,
-    files: &[FileEntry],
-    counts: Counts,
-    (vector_files, unit_files): (Vec<String>, Vec<String>),
-    generation: u64,
-) -> Manifest {
+/// Changes whenever any file, the tokenizer or the model does.
+fn content_id(files: &[FileEntry], settings: &Settings<'_>) -> String {
     let mut h = blake3::Hasher::new();
     for f in files {
         h.update(f.path.as_bytes());
         h.update(f.content_hash.as_bytes());
     }
-    h.update(input.tokenizer.as_bytes());
-    let embedding = input.embedder.map(|e| EmbeddingInfo {
-        model: e.id().to_string(),
-        dim: e.dim(),
-        pooling: POOLING.to_string(),
-    });
-    if let Some(e) = &embedding {
-        h.update(e.model.as_bytes());
+    h.update(settings.tokenizer.as_bytes());
+    if let Some(e) = settings.embedder {
+        h.update(e.id().as_bytes());
     }
-    Manifest {
-        schema_version: SCHEMA_VERSION,
-        id: h.finalize().to_hex()[..16].to_string(),
-        generation,
-        tokenizer: input.tokenizer.to_string(),
-        root: input.root.to_string_lossy().into_owned(),
-        embedding,
-        counts,
-        vector_files,
-        unit_files,
-        checksums: Default::default(),
-    }
+    h.finalize().to_hex()[..16].to_string()
 }
 
 /// Writes the manifest last, with every other file's checksum (those of

@@ -170,7 +170,7 @@ pub(crate) fn embed_store(
         done += blocks;
     }
     progress(Progress::Embedding { done: total, total });
-    report.embedded = total;
+    report.embedded += total;
     let mut matrix = VectorMatrix::new(embedder.dim());
     for (ord, v) in ords.into_iter().zip(vectors) {
         if let Some(v) = v {

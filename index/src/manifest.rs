@@ -65,6 +65,14 @@ pub struct Manifest {
     /// Block-vector files in ord order; the first is the HNSW graph's.
     #[serde(default)]
     pub vector_files: Vec<String>,
+    /// Leading entries of `vector_files` the HNSW graph covers (the rest
+    /// were appended since, and are searched exactly).
+    #[serde(default)]
+    pub graph_files: usize,
+    /// Ords below this were written by the last fresh write (a first
+    /// build or a compaction); the rest were appended since.
+    #[serde(default)]
+    pub base_ords: u32,
     /// Unit-vector files in ord order.
     #[serde(default)]
     pub unit_files: Vec<String>,

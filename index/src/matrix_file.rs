@@ -55,3 +55,13 @@ pub(crate) fn read(path: &Path, width: usize) -> Result<(usize, Vec<u32>, Vec<u8
     let elements = bytes.split_off(body);
     Ok((dim, ords, elements))
 }
+
+/// The number of rows of the file at `path`, from its header.
+pub(crate) fn count(path: &Path) -> Result<usize, IndexError> {
+    use std::io::Read;
+    let mut header = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .io("reading", path)?;
+    Ok(u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize)
+}

@@ -78,7 +78,12 @@ impl Index {
         let text = TextIndex::open(&dir.join(TANTIVY_DIR))?;
         let tombstones = (store.dead_spans() > 0).then(|| store.live().clone());
         let vectors = match &manifest.embedding {
-            Some(_) => Some(VectorIndex::open(dir, &manifest.vector_files, tombstones)?),
+            Some(_) => Some(VectorIndex::open(
+                dir,
+                &manifest.vector_files,
+                manifest.graph_files,
+                tombstones,
+            )?),
             None => None,
         };
         let units = match manifest.unit_files.is_empty() {

@@ -192,13 +192,6 @@ impl SpanBatch {
         )?;
         Ok(name)
     }
-
-    /// Writes the batch as the whole store of generation folder `dir`: one
-    /// segment and the file table.
-    pub(crate) fn write(&self, dir: &Path) -> Result<(), IndexError> {
-        let name = self.write_segment(dir)?;
-        write_table(dir, self.files.clone(), vec![name])
-    }
 }
 
 /// Writes the file table of generation folder `dir`: `files` sorted by
@@ -319,10 +312,14 @@ impl SpanStore {
         self.segments.get(i)?.doc_span_range(n)
     }
 
-    /// One past the last ord of the first segment (the one a full build
-    /// wrote; later ones were appended).
-    pub(crate) fn base_ord_end(&self) -> u32 {
-        self.segments.first().map_or(0, |s| s.ords().end)
+    /// Segments the store is made of.
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// The first ord of each segment.
+    pub(crate) fn segment_starts(&self) -> impl Iterator<Item = u32> + '_ {
+        self.segments.iter().map(|s| s.ords().start)
     }
 
     /// The segment files, in ord order (a commit links them into the next generation).

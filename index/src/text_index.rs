@@ -70,64 +70,67 @@ pub(crate) struct TextDoc<'a> {
     pub path: &'a str,
 }
 
-/// Writes a tantivy index of the given spans into `dir`.
-pub(crate) fn build<'a>(
-    dir: &Path,
-    docs: impl Iterator<Item = TextDoc<'a>>,
-) -> Result<(), IndexError> {
-    let (schema, _) = schema();
-    let index = Index::create_in_dir(dir, schema)?;
-    write(&index, &[], docs)
+/// A tantivy writer over a generation's BM25 folder, kept open while a
+/// commit flushes its chunks: tantivy's own segments, delete-by-term and
+/// merges, so the cost is that of the change. Appending, the folder holds
+/// hard links of the previous generation's files, which tantivy never
+/// modifies (it writes a segment once and replaces `meta.json` by a
+/// rename), so readers of the old generation keep theirs.
+pub(crate) struct TextWriter {
+    writer: tantivy::IndexWriter,
+    fields: Fields,
 }
 
-/// Writes into `dir` the index in `previous` (another generation's tantivy
-/// folder) with every span of the files `removed` deleted and `docs`
-/// added: tantivy's own segments, delete-by-term and merges, so the cost
-/// is that of the change. `previous`'s segment files are never modified
-/// (tantivy writes a segment once and replaces `meta.json` by a rename),
-/// so they are hard-linked, not copied, and readers of the old generation
-/// keep their files.
-pub(crate) fn update<'a>(
-    dir: &Path,
-    previous: &Path,
-    removed: &[&str],
-    docs: impl Iterator<Item = TextDoc<'a>>,
-) -> Result<(), IndexError> {
-    crate::links::link_files(previous, dir, |name| !name.ends_with(".lock"))?;
-    let index = Index::open_in_dir(dir)?;
-    write(&index, removed, docs)
-}
-
-fn write<'a>(
-    index: &Index,
-    removed: &[&str],
-    docs: impl Iterator<Item = TextDoc<'a>>,
-) -> Result<(), IndexError> {
-    let f = fields_of(&index.schema()).ok_or_else(|| IndexError::Corrupt {
-        path: std::path::PathBuf::from(TANTIVY_NAME),
-        detail: "fields missing".into(),
-    })?;
-    // One thread keeps the build deterministic in segment layout and leaves
-    // the other core to the embedder.
-    let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
-    for path in removed {
-        writer.delete_term(Term::from_field_text(f.path, path));
+impl TextWriter {
+    /// A new, empty index in `dir`.
+    pub(crate) fn create(dir: &Path) -> Result<TextWriter, IndexError> {
+        let (schema, _) = schema();
+        TextWriter::on(Index::create_in_dir(dir, schema)?, dir)
     }
-    for d in docs {
-        writer.add_document(doc!(
-            f.body => d.body,
-            f.kind => d.kind.as_str(),
-            f.path => d.path,
-            f.ord => u64::from(d.ord),
-        ))?;
-    }
-    writer.commit()?;
-    writer.wait_merging_threads()?;
-    Ok(())
-}
 
-/// What error messages call the BM25 folder.
-const TANTIVY_NAME: &str = "tantivy";
+    /// The index already in `dir`.
+    pub(crate) fn open(dir: &Path) -> Result<TextWriter, IndexError> {
+        TextWriter::on(Index::open_in_dir(dir)?, dir)
+    }
+
+    fn on(index: Index, dir: &Path) -> Result<TextWriter, IndexError> {
+        let fields = fields_of(&index.schema()).ok_or_else(|| IndexError::Corrupt {
+            path: dir.to_path_buf(),
+            detail: "a field of the BM25 schema is missing".into(),
+        })?;
+        // One thread keeps the build deterministic in segment layout and
+        // leaves the other core to the embedder.
+        let writer = index.writer_with_num_threads(1, 64 * 1024 * 1024)?;
+        Ok(TextWriter { writer, fields })
+    }
+
+    /// Deletes every span of file `path` (added before this call).
+    pub(crate) fn delete_path(&mut self, path: &str) {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.path, path));
+    }
+
+    /// Adds spans.
+    pub(crate) fn add(&mut self, docs: Vec<TextDoc<'_>>) -> Result<(), IndexError> {
+        let f = &self.fields;
+        for d in docs {
+            self.writer.add_document(doc!(
+                f.body => d.body,
+                f.kind => d.kind.as_str(),
+                f.path => d.path,
+                f.ord => u64::from(d.ord),
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// Commits, and waits for the merges it started.
+    pub(crate) fn commit(mut self) -> Result<(), IndexError> {
+        self.writer.commit()?;
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+}
 
 fn fields_of(schema: &Schema) -> Option<Fields> {
     Some(Fields {

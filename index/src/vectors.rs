@@ -136,18 +136,17 @@ impl VectorMatrix {
     }
 }
 
-/// Writes the matrix of a whole index, its first ord `first_ord`, and its
-/// HNSW graph into a generation folder; returns the matrix file's name.
-pub(crate) fn write(
-    dir: &Path,
-    matrix: &VectorMatrix,
-    first_ord: u32,
-) -> Result<String, IndexError> {
-    let name = matrix_file_name(first_ord);
-    matrix.write(&dir.join(&name))?;
+/// Builds the HNSW graph over the vector files `files` of generation
+/// folder `dir`, read one at a time (the graph keeps its own copy of each
+/// point, so no matrix is held beside it).
+pub(crate) fn write_graph(dir: &Path, files: &[String]) -> Result<(), IndexError> {
+    let mut total = 0;
+    for name in files {
+        total += matrix_file::count(&dir.join(name))?;
+    }
     let hnsw: Hnsw<'_, f32, UnitCosine> = Hnsw::new(
         MAX_NB_CONNECTION,
-        matrix.len().max(1),
+        total.max(1),
         MAX_LAYER,
         EF_CONSTRUCTION,
         UnitCosine,
@@ -156,16 +155,21 @@ pub(crate) fn write(
     // a seeded generator, so a fixed order gives the same graph for the same
     // vectors on every rebuild (parallel insertion does not). Embedding the
     // text costs far more than this.
-    for (ord, v) in matrix.rows() {
-        hnsw.insert_slice((v, ord as usize));
+    for name in files {
+        let mut part = VectorMatrix::default();
+        part.read_into(&dir.join(name))?;
+        for (ord, v) in part.rows() {
+            hnsw.insert_slice((v, ord as usize));
+        }
     }
     hnsw.file_dump(dir, GRAPH_BASENAME)
         .map_err(|e| IndexError::Hnsw(e.to_string()))?;
-    Ok(name)
+    Ok(())
 }
 
-/// Writes the vectors of an appended segment (no graph: they are searched
-/// exactly); returns the file's name.
+/// Writes the vectors of the segment starting at `first_ord`; returns the
+/// file's name. A fresh generation's graph is built over its files at the
+/// end; an appended file is searched exactly.
 pub(crate) fn write_appended(
     dir: &Path,
     matrix: &VectorMatrix,
@@ -188,11 +192,13 @@ pub struct VectorIndex {
 }
 
 impl VectorIndex {
-    /// Opens the matrices `files` (the first one the graph's) of a
-    /// generation folder; `live`, when given, hides tombstoned ords.
+    /// Opens the matrices `files` of a generation folder, the graph over
+    /// the first `graph_files` of them; `live`, when given, hides
+    /// tombstoned ords.
     pub(crate) fn open(
         dir: &Path,
         files: &[String],
+        graph_files: usize,
         live: Option<Allowed>,
     ) -> Result<VectorIndex, IndexError> {
         let mut matrix = VectorMatrix::default();
@@ -205,7 +211,7 @@ impl VectorIndex {
                 });
             }
             matrix.read_into(&dir.join(name))?;
-            if i == 0 {
+            if i < graph_files {
                 graph_rows = matrix.len();
             }
         }
@@ -318,8 +324,9 @@ mod tests {
         };
         let answers = || {
             let dir = tempfile::tempdir().unwrap();
-            let name = write(dir.path(), &matrix, 0).unwrap();
-            let index = VectorIndex::open(dir.path(), &[name], None).unwrap();
+            let name = write_appended(dir.path(), &matrix, 0).unwrap();
+            write_graph(dir.path(), std::slice::from_ref(&name)).unwrap();
+            let index = VectorIndex::open(dir.path(), &[name], 1, None).unwrap();
             (0..200)
                 .map(|q| index.search(matrix.rows().nth(q * 13).unwrap().1, 5, 5, None))
                 .collect::<Vec<_>>()
@@ -328,7 +335,8 @@ mod tests {
         // And the same bytes on disk.
         let dump = || {
             let dir = tempfile::tempdir().unwrap();
-            write(dir.path(), &matrix, 0).unwrap();
+            let name = write_appended(dir.path(), &matrix, 0).unwrap();
+            write_graph(dir.path(), &[name]).unwrap();
             let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path())
                 .unwrap()
                 .map(|e| {

@@ -13,8 +13,9 @@
 //! segments pass the thresholds of [`Compaction`].
 
 use crate::builder::{BuildOptions, UnitCoverage};
-use crate::commit::{self, CommitInput};
+use crate::commit::{needs_compaction, OpenGeneration, Settings, CHUNK_SPANS};
 use crate::embed::Embedder;
+use crate::embed_store::EmbedPlan;
 use crate::error::IndexError;
 use crate::generation;
 use crate::lock::WriterLock;
@@ -22,7 +23,7 @@ use crate::manifest::{Manifest, POOLING};
 use crate::reader::Index;
 use crate::{BuildReport, Progress};
 use bubble_ingest::{parse_file, Document, IngestOptions, TokenCounter};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -76,7 +77,12 @@ pub struct Writer<'e> {
     repool: bool,
     /// Rewrite the whole index on the next commit.
     compact: bool,
+    /// Changes not yet written anywhere.
     pending: BTreeMap<String, Change>,
+    pending_spans: usize,
+    chunk_spans: usize,
+    /// The generation chunks were flushed into, not yet committed.
+    open: Option<OpenGeneration>,
 }
 
 impl std::fmt::Debug for Writer<'_> {
@@ -144,6 +150,9 @@ impl<'e> Writer<'e> {
             repool,
             compact: opts.compact,
             pending: BTreeMap::new(),
+            pending_spans: 0,
+            chunk_spans: opts.chunk_spans.unwrap_or(CHUNK_SPANS).max(1),
+            open: None,
         })
     }
 
@@ -163,34 +172,18 @@ impl<'e> Writer<'e> {
         match self.pending.get(path) {
             Some(Change::Upsert { hash, .. }) => Some(hash.clone()),
             Some(Change::Delete) => None,
-            None => self.committed_hash(path),
+            None => self.written_hash(path),
         }
     }
 
-    fn committed_hash(&self, path: &str) -> Option<String> {
+    /// The hash of `path` in the open generation, else the committed one.
+    fn written_hash(&self, path: &str) -> Option<String> {
+        if let Some(open) = &self.open {
+            return open.file_hash(path).map(str::to_string);
+        }
         let files = self.previous.as_ref()?.store().files();
         let i = files.binary_search_by(|f| f.path.as_str().cmp(path)).ok()?;
         Some(files[i].content_hash.clone())
-    }
-
-    /// Every file the index will hold after the next commit, by path.
-    pub fn paths(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .previous
-            .iter()
-            .flat_map(|p| p.store().files())
-            .map(|f| f.path.clone())
-            .filter(|p| !matches!(self.pending.get(p), Some(Change::Delete)))
-            .collect();
-        out.extend(
-            self.pending
-                .iter()
-                .filter(|(_, c)| matches!(c, Change::Upsert { .. }))
-                .map(|(p, _)| p.clone()),
-        );
-        out.sort();
-        out.dedup();
-        out
     }
 
     /// Stages the file `path` (as recorded: relative to the root, `/`
@@ -205,6 +198,7 @@ impl<'e> Writer<'e> {
             return Ok(Vec::new());
         }
         let ingested = parse_file(path, bytes, &self.counter, &self.ingest)?;
+        self.pending_spans += ingested.docs.iter().map(|d| d.spans.len()).sum::<usize>();
         self.pending.insert(
             path.to_string(),
             Change::Upsert {
@@ -217,29 +211,90 @@ impl<'e> Writer<'e> {
 
     /// Stages the removal of `path`; false when the index does not hold it.
     pub fn delete(&mut self, path: &str) -> bool {
-        let held = self.committed_hash(path).is_some();
+        let staged = matches!(self.pending.remove(path), Some(Change::Upsert { .. }));
+        let held = self.written_hash(path).is_some();
         if held {
             self.pending.insert(path.to_string(), Change::Delete);
-        } else {
-            self.pending.remove(path);
         }
-        held || self.pending.contains_key(path)
+        held || staged
     }
 
-    /// Changes staged and not yet committed.
+    /// Changes staged in memory.
     pub fn pending(&self) -> usize {
         self.pending.len()
     }
 
+    /// Writes the staged changes into the generation being built (not yet
+    /// visible) once they hold a chunk's spans, so a large batch of
+    /// upserts holds one chunk in memory; true when it wrote. A rewrite
+    /// (a compaction, a re-embedding) keeps them for the commit instead.
+    pub fn flush_if_full(
+        &mut self,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<bool, IndexError> {
+        if self.pending_spans < self.chunk_spans || self.rewrites() {
+            return Ok(false);
+        }
+        self.flush(&mut BuildReport::default(), progress)?;
+        Ok(true)
+    }
+
+    fn rewrites(&self) -> bool {
+        self.reembed_all || self.repool || self.compact
+    }
+
+    fn settings(&self, plan: EmbedPlan) -> Settings<'_> {
+        Settings {
+            embedder: self.embedder,
+            tokenizer: &self.tokenizer,
+            root: &self.root,
+            plan,
+        }
+    }
+
+    fn flush(
+        &mut self,
+        report: &mut BuildReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), IndexError> {
+        let mut open = match self.open.take() {
+            Some(open) => open,
+            None => OpenGeneration::open(&self.dir, self.previous.as_ref())?,
+        };
+        let mut upserts = Vec::new();
+        for (path, change) in std::mem::take(&mut self.pending) {
+            match change {
+                Change::Upsert { hash, docs } => upserts.push((path, hash, docs)),
+                Change::Delete => {
+                    open.remove(&path, self.previous.as_ref());
+                }
+            }
+        }
+        self.pending_spans = 0;
+        let plan = Settings::plan_for(self.units, true, false);
+        let written = open.flush(
+            upserts,
+            &self.settings(plan),
+            self.previous.as_ref(),
+            report,
+            progress,
+        );
+        // Kept even after an error: its folder is swept by the next commit.
+        self.open = Some(open);
+        written
+    }
+
     /// Commits every staged change as one new generation, durable when
     /// this returns. Nothing staged (and nothing to rewrite) commits nothing.
+    /// An append that passes the [`Compaction`] thresholds is followed by
+    /// a compaction, a second commit of the same content.
     pub fn commit(
         &mut self,
         report: &mut BuildReport,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<CommitReport, IndexError> {
-        let rewrite = self.reembed_all || self.repool || self.compact;
-        if self.previous.is_some() && self.pending.is_empty() && !rewrite {
+        let nothing = self.pending.is_empty() && self.open.is_none();
+        if self.previous.is_some() && nothing && !self.rewrites() {
             generation::sweep_leftovers(&self.dir)?;
             return Ok(CommitReport {
                 manifest: self.previous.as_ref().map(|p| p.manifest().clone()),
@@ -247,34 +302,103 @@ impl<'e> Writer<'e> {
             });
         }
         let started = Instant::now();
-        let input = CommitInput {
-            index_dir: &self.dir,
-            previous: self.previous.as_ref(),
-            changes: std::mem::take(&mut self.pending),
-            embedder: self.embedder,
-            tokenizer: &self.tokenizer,
-            root: &self.root,
-            units: self.units,
-            reembed_all: self.reembed_all,
-            repool: self.repool,
+        let mut out = CommitReport {
+            committed: true,
+            ..CommitReport::default()
         };
-        let full = rewrite
-            || self.previous.is_none()
-            || commit::needs_compaction(&input, &self.compaction);
-        let mut out = if full {
-            commit::rewrite(input, report, progress)?
+        let manifest = if self.rewrites() {
+            out.compacted = true;
+            self.rewrite(&mut out, report, progress)?
         } else {
-            commit::append(input, report, progress)?
+            self.flush(report, progress)?;
+            let open = match self.open.take() {
+                Some(open) => open,
+                None => OpenGeneration::open(&self.dir, self.previous.as_ref())?,
+            };
+            out.compacted = self.previous.is_none();
+            out.embedded += open.embedded;
+            out.embed_seconds += open.embed_seconds;
+            let plan = Settings::plan_for(self.units, true, false);
+            let manifest = open.finish(&self.settings(plan))?;
+            // The next commit starts from this one.
+            self.previous = Some(Index::open_committed(&self.dir)?);
+            let over = self
+                .previous
+                .as_ref()
+                .is_some_and(|p| needs_compaction(p, &self.compaction));
+            if over {
+                out.compacted = true;
+                self.rewrite(&mut out, report, progress)?
+            } else {
+                manifest
+            }
         };
-        out.committed = true;
-        out.compacted = full;
-        out.write_seconds = started.elapsed().as_secs_f64() - out.embed_seconds;
-        // The next commit starts from this one.
         self.previous = Some(Index::open_committed(&self.dir)?);
         self.reembed_all = false;
         self.repool = false;
         self.compact = false;
+        out.write_seconds = started.elapsed().as_secs_f64() - out.embed_seconds;
+        out.manifest = Some(manifest);
         Ok(out)
+    }
+
+    /// Writes every live file afresh from ord 0, in path order, chunk by
+    /// chunk: the committed files not staged (decoded one at a time) and
+    /// the staged upserts.
+    fn rewrite(
+        &mut self,
+        out: &mut CommitReport,
+        report: &mut BuildReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Manifest, IndexError> {
+        let mut open = OpenGeneration::open(&self.dir, None)?;
+        let mut staged = std::mem::take(&mut self.pending);
+        self.pending_spans = 0;
+        let prev = self.previous.as_ref();
+        let committed = prev.iter().flat_map(|p| p.store().files());
+        let mut paths: Vec<&str> = committed
+            .clone()
+            .map(|f| f.path.as_str())
+            .filter(|p| !staged.contains_key(*p))
+            .collect();
+        let upserted: Vec<String> = staged
+            .iter()
+            .filter(|(_, c)| matches!(c, Change::Upsert { .. }))
+            .map(|(p, _)| p.clone())
+            .collect();
+        paths.extend(upserted.iter().map(String::as_str));
+        paths.sort_unstable();
+        let by_path: HashMap<&str, &crate::store::FileEntry> =
+            committed.map(|f| (f.path.as_str(), f)).collect();
+        let plan = Settings::plan_for(self.units, !self.reembed_all, self.repool);
+        let settings = self.settings(plan);
+        let mut chunk = Vec::new();
+        let mut chunk_spans = 0;
+        for path in paths {
+            let (hash, docs) = match staged.remove(path) {
+                Some(Change::Upsert { hash, docs }) => (hash, docs),
+                _ => match (by_path.get(path), prev) {
+                    (Some(f), Some(p)) => (f.content_hash.clone(), p.store().file_documents(f)),
+                    _ => continue,
+                },
+            };
+            chunk_spans += docs.iter().map(|d| d.spans.len()).sum::<usize>();
+            chunk.push((path.to_string(), hash, docs));
+            if chunk_spans >= self.chunk_spans {
+                open.flush(
+                    std::mem::take(&mut chunk),
+                    &settings,
+                    prev,
+                    report,
+                    progress,
+                )?;
+                chunk_spans = 0;
+            }
+        }
+        open.flush(chunk, &settings, prev, report, progress)?;
+        out.embedded += open.embedded;
+        out.embed_seconds += open.embed_seconds;
+        open.finish(&settings)
     }
 }
 

@@ -199,3 +199,85 @@ fn the_writer_stages_commits_and_leaves_old_readers_their_state() {
         "the lock is released"
     );
 }
+
+#[test]
+fn chunked_builds_and_compactions_equal_one_chunk() {
+    let e = common::embedder();
+    let pages: Vec<(String, String)> = (0..12)
+        .map(|i| {
+            let fact = format!(
+                "Office {i} opens at {} o'clock and closes at {}.",
+                7 + i % 3,
+                16 + i % 4
+            );
+            (
+                format!("office-{i:02}.md"),
+                page(&format!("Office {i}"), &fact),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = pages
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let (_src, docs) = common::docs(&refs);
+    let one = tempfile::tempdir().unwrap();
+    build_into(one.path(), &docs, &BuildOptions::default(), e.as_ref());
+    let small = BuildOptions {
+        chunk_spans: Some(10),
+        ..BuildOptions::default()
+    };
+    let chunked = tempfile::tempdir().unwrap();
+    build_into(chunked.path(), &docs, &small, e.as_ref());
+    let (one, chunked_index) = (
+        Index::open(one.path()).unwrap(),
+        Index::open(chunked.path()).unwrap(),
+    );
+    assert!(
+        chunked_index.store().segment_count() > 3,
+        "chunks became segments"
+    );
+    let spans = |i: &Index| {
+        i.store()
+            .spans()
+            .map(|(o, s)| (o, s.id.0, s.text))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(spans(&one), spans(&chunked_index));
+    assert_eq!(one.manifest().counts, chunked_index.manifest().counts);
+    for q in ["office opens", "Office 7 closes", "desk"] {
+        assert_eq!(bm25(&one, q), bm25(&chunked_index, q), "{q}");
+        if let Some(e) = &e {
+            assert_eq!(dense(&one, e, q), dense(&chunked_index, e, q), "{q}");
+        }
+    }
+
+    // Edits appended in chunks, then a chunked compaction: the same again.
+    for i in [2, 5, 9] {
+        std::fs::write(
+            docs.join(format!("office-{i:02}.md")),
+            page("Moved", &format!("Office {i} moved to the harbour.")),
+        )
+        .unwrap();
+    }
+    let r = build_into(chunked.path(), &docs, &small, e.as_ref());
+    assert!(!r.compacted && r.updated == 3, "{r:?}");
+    let compact = BuildOptions {
+        compact: true,
+        ..small.clone()
+    };
+    assert!(build_into(chunked.path(), &docs, &compact, e.as_ref()).compacted);
+    let fresh = tempfile::tempdir().unwrap();
+    build_into(fresh.path(), &docs, &BuildOptions::default(), e.as_ref());
+    let (fresh, chunked_index) = (
+        Index::open(fresh.path()).unwrap(),
+        Index::open(chunked.path()).unwrap(),
+    );
+    assert_eq!(spans(&fresh), spans(&chunked_index));
+    for q in ["harbour", "office opens"] {
+        assert_eq!(bm25(&fresh, q), bm25(&chunked_index, q), "{q}");
+        if let Some(e) = &e {
+            assert_eq!(dense(&fresh, e, q), dense(&chunked_index, e, q), "{q}");
+        }
+    }
+}
