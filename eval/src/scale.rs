@@ -12,6 +12,7 @@
 
 use crate::EvalError;
 use bubble_index::{build, BuildOptions, BuildReport, Index, Writer};
+use bubble_rank::SplitMix64;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -93,24 +94,11 @@ impl ScaleResult {
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A word index skewed towards small ones (the square of a uniform
-    /// draw: frequent words are frequent, the tail is long).
-    fn word(&mut self) -> usize {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        ((u * u) * VOCABULARY as f64) as usize
-    }
+/// A word index skewed towards small ones (the square of a uniform draw:
+/// frequent words are frequent, the tail is long).
+fn skewed_word(rng: &mut SplitMix64) -> usize {
+    let u = rng.unit();
+    ((u * u) * VOCABULARY as f64) as usize
 }
 
 /// Vocabulary word `i`: a pronounceable, unique token.
@@ -131,9 +119,9 @@ fn word(i: usize) -> String {
     w
 }
 
-fn sentence(rng: &mut Rng) -> String {
-    let len = 8 + (rng.next() % 12) as usize;
-    let words: Vec<String> = (0..len).map(|_| word(rng.word())).collect();
+fn sentence(rng: &mut SplitMix64) -> String {
+    let len = 8 + rng.below(12);
+    let words: Vec<String> = (0..len).map(|_| word(skewed_word(rng))).collect();
     let mut s = words.join(" ");
     if let Some(first) = s.get(..1) {
         s = first.to_uppercase() + &s[1..];
@@ -143,12 +131,16 @@ fn sentence(rng: &mut Rng) -> String {
 
 /// The text of generated file `i`, revision `rev` (0 at build time).
 fn file_text(i: usize, rev: u64) -> String {
-    let mut rng = Rng((i as u64) << 20 | rev);
+    let mut rng = SplitMix64((i as u64) << 20 | rev);
     let mut out = format!("# Handbook page {i}\n\n");
     for section in 0..BLOCKS_PER_FILE / 5 {
-        out.push_str(&format!("## {} {}\n\n", word(rng.word()), section));
+        out.push_str(&format!(
+            "## {} {}\n\n",
+            word(skewed_word(&mut rng)),
+            section
+        ));
         for _ in 0..5 {
-            let n = 1 + (rng.next() % 3) as usize;
+            let n = 1 + rng.below(3);
             let para: Vec<String> = (0..n).map(|_| sentence(&mut rng)).collect();
             out.push_str(&para.join(" "));
             out.push_str("\n\n");
@@ -227,9 +219,9 @@ fn ms(t: Instant) -> f64 {
 
 /// Query `q`: three vocabulary words, frequent and rare mixed.
 fn query(q: usize) -> String {
-    let mut rng = Rng(0xC0FFEE ^ q as u64);
+    let mut rng = SplitMix64(0xC0FFEE ^ q as u64);
     (0..3)
-        .map(|_| word(rng.word()))
+        .map(|_| word(skewed_word(&mut rng)))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -17,9 +17,11 @@
 mod blend;
 mod error;
 mod heads;
+mod rng;
 mod train;
 
 pub use blend::blend;
 pub use error::RankError;
 pub use heads::{Heads, Ranker};
+pub use rng::SplitMix64;
 pub use train::{train, Example, TrainOptions, TrainReport};

@@ -3,6 +3,7 @@
 //! queries' positives in the batch, with Adam, seeded, on one core.
 
 use crate::heads::dot;
+use crate::rng::SplitMix64;
 use crate::{Heads, RankError};
 use std::collections::HashMap;
 
@@ -61,29 +62,6 @@ pub struct TrainReport {
     pub examples: usize,
     /// Mean InfoNCE loss per epoch.
     pub loss: Vec<f64>,
-}
-
-/// SplitMix64: small, seeded, the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn shuffle<T>(&mut self, xs: &mut [T]) {
-        for i in (1..xs.len()).rev() {
-            xs.swap(i, self.below(i + 1));
-        }
-    }
 }
 
 /// Adam state for one matrix.
@@ -155,7 +133,7 @@ pub fn train(
     let mut heads = Heads::identity(dim);
     let (mut p, mut c) = (heads.prefix().to_vec(), heads.continuation().to_vec());
     let (mut adam_p, mut adam_c) = (Adam::new(dim * dim), Adam::new(dim * dim));
-    let mut rng = Rng(opts.seed);
+    let mut rng = SplitMix64(opts.seed);
     let mut order: Vec<usize> = (0..usable.len()).collect();
     let mut losses = Vec::new();
     let mut t = 0;
@@ -266,7 +244,7 @@ mod tests {
         let d = 4;
         let mut pool = Vec::new();
         let mut examples = Vec::new();
-        let mut rng = Rng(1);
+        let mut rng = SplitMix64(1);
         for k in 0..64 {
             let q: Vec<f32> = (0..d)
                 .map(|_| (rng.below(1000) as f32 / 500.0) - 1.0)
