@@ -39,6 +39,11 @@ pub struct Compaction {
     /// ...and this many spans (below it, appending stays cheaper than a
     /// rewrite would be useful).
     pub min_spans: u32,
+    /// Whether a commit past the thresholds compacts at once (the CLI).
+    /// A server turns this off, keeps its commits cheap, and runs
+    /// [`Writer::compact`] when [`Writer::needs_compaction`] says so, off
+    /// the request path.
+    pub automatic: bool,
 }
 
 impl Default for Compaction {
@@ -47,6 +52,7 @@ impl Default for Compaction {
             max_segments: 32,
             fraction: 0.25,
             min_spans: 10_000,
+            automatic: true,
         }
     }
 }
@@ -322,11 +328,7 @@ impl<'e> Writer<'e> {
             let manifest = open.finish(&self.settings(plan))?;
             // The next commit starts from this one.
             self.previous = Some(Index::open_committed(&self.dir)?);
-            let over = self
-                .previous
-                .as_ref()
-                .is_some_and(|p| needs_compaction(p, &self.compaction));
-            if over {
+            if self.compaction.automatic && self.needs_compaction() {
                 out.compacted = true;
                 self.rewrite(&mut out, report, progress)?
             } else {
@@ -340,6 +342,31 @@ impl<'e> Writer<'e> {
         out.write_seconds = started.elapsed().as_secs_f64() - out.embed_seconds;
         out.manifest = Some(manifest);
         Ok(out)
+    }
+
+    /// Whether the committed index has passed the compaction thresholds.
+    pub fn needs_compaction(&self) -> bool {
+        self.previous
+            .as_ref()
+            .is_some_and(|p| needs_compaction(p, &self.compaction))
+    }
+
+    /// Compacts: commits the staged changes and every committed file
+    /// written afresh from ord 0 (no tombstones, one HNSW graph), reusing
+    /// every vector. What `bubble index --compact` does.
+    pub fn compact(
+        &mut self,
+        report: &mut BuildReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<CommitReport, IndexError> {
+        if let Some(open) = self.open.take() {
+            // Chunks already written go in first, as their own commit.
+            let plan = Settings::plan_for(self.units, true, false);
+            open.finish(&self.settings(plan))?;
+            self.previous = Some(Index::open_committed(&self.dir)?);
+        }
+        self.compact = true;
+        self.commit(report, progress)
     }
 
     /// Writes every live file afresh from ord 0, in path order, chunk by

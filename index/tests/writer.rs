@@ -281,3 +281,52 @@ fn chunked_builds_and_compactions_equal_one_chunk() {
         }
     }
 }
+
+#[test]
+fn a_server_compacts_when_it_chooses() {
+    let idx = tempfile::tempdir().unwrap();
+    let opts = BuildOptions {
+        compaction: bubble_index::Compaction {
+            fraction: 0.1,
+            min_spans: 0,
+            automatic: false,
+            ..Default::default()
+        },
+        ..BuildOptions::default()
+    };
+    let mut w = Writer::open(idx.path(), &opts, None).unwrap();
+    let mut report = BuildReport::default();
+    for n in 0..4 {
+        w.upsert(
+            &format!("p{n}.md"),
+            page(&format!("Team {n}"), "Meets on Mondays.").as_bytes(),
+        )
+        .unwrap();
+    }
+    w.commit(&mut report, &mut |_| {}).unwrap();
+    assert!(!w.needs_compaction());
+    w.upsert("p0.md", page("Team 0", "Meets on Fridays now.").as_bytes())
+        .unwrap();
+    let c = w.commit(&mut report, &mut |_| {}).unwrap();
+    assert!(!c.compacted, "not automatic");
+    assert!(w.needs_compaction());
+    assert!(w.index().unwrap().store().dead_spans() > 0);
+    w.upsert("p1.md", page("Team 1", "Meets on Tuesdays now.").as_bytes())
+        .unwrap();
+    let c = w.compact(&mut report, &mut |_| {}).unwrap();
+    assert!(c.committed && c.compacted);
+    let index = w.index().unwrap();
+    assert_eq!(index.store().dead_spans(), 0);
+    assert!(!w.needs_compaction());
+    assert!(texts(&bm25(index, "Tuesdays"))[0].contains("Tuesdays"));
+    let mut mondays: Vec<String> = bm25(index, "Mondays")
+        .iter()
+        .map(|h| index.store().doc_of(h.0).unwrap().source)
+        .collect();
+    mondays.dedup();
+    assert_eq!(
+        mondays,
+        ["p2.md", "p3.md"],
+        "p0 and p1 moved their meetings"
+    );
+}
