@@ -288,6 +288,10 @@ pub struct EvalScaleArgs {
     /// One-file updates timed per size.
     #[arg(long, default_value_t = 20)]
     pub updates: usize,
+    /// Give every block and unit a synthetic vector (a seeded function of
+    /// its text, not the model) and time dense and hybrid search too.
+    #[arg(long)]
+    pub vectors: bool,
     /// Work folder for corpora and indexes (corpora are kept).
     #[arg(long, default_value = ".bubble/scale")]
     pub work: PathBuf,

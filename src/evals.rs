@@ -29,6 +29,7 @@ fn eval_scale(args: EvalScaleArgs) -> Result<ExitCode> {
         work_dir: args.work,
         queries: args.queries,
         updates: args.updates,
+        vectors: args.vectors,
     };
     let result = bubble_eval::scale::run(&opts)?;
     print_result(args.json, &result, || result.to_table())?;

@@ -6,13 +6,16 @@
 //! The corpus: files of 10 sections × 5 paragraphs (50 retrievable blocks
 //! each, plus their sections and sentences), words drawn from a fixed
 //! 20,000-word vocabulary with a Zipf-like skew, so posting lists have the
-//! long tail of real text. Vectors are not measured here: embedding a
-//! million blocks takes hours on two cores, and the vector path's cost is
-//! measured on real text by `eval retrieval` and `eval units`.
+//! long tail of real text. With `vectors`, every block and unit gets a
+//! *synthetic* 384-dimensional vector (a seeded function of its text,
+//! `Embedder::synthetic`): the storage, graph and search costs of real
+//! vectors without the hours the model would take; its quality means
+//! nothing (that is measured on real text by `eval retrieval`).
 
 use crate::EvalError;
-use bubble_index::{build, BuildOptions, BuildReport, Index, Writer};
+use bubble_index::{build, BuildOptions, BuildReport, Embedder, Index, Writer};
 use bubble_rank::SplitMix64;
+use bubble_retrieval::{Mode, Retriever, SearchRequest};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -32,6 +35,8 @@ pub struct ScaleOptions {
     pub queries: usize,
     /// One-file updates timed per size.
     pub updates: usize,
+    /// Give blocks and units synthetic vectors, and time dense and hybrid search.
+    pub vectors: bool,
 }
 
 /// One corpus size's numbers.
@@ -55,6 +60,10 @@ pub struct ScaleRow {
     pub open_ms: f64,
     /// BM25 top-10 latency, median, ms.
     pub bm25_p50_ms: f64,
+    /// Dense top-10 latency (HNSW, ef 128), median, ms; with vectors only.
+    pub dense_p50_ms: Option<f64>,
+    /// Hybrid (RRF of both top 100) latency, median, ms; with vectors only.
+    pub hybrid_p50_ms: Option<f64>,
     /// One-file update (upsert + commit, durable), median, ms.
     pub update_p50_ms: f64,
     /// Slowest one-file update, ms.
@@ -72,11 +81,11 @@ impl ScaleResult {
     /// A Markdown table.
     pub fn to_table(&self) -> String {
         let mut out = String::from(
-            "| retrievable spans | spans | files | build s | spans/s | build peak MiB | disk B/span | open+first answer ms | BM25 p50 ms | 1-file update p50 ms (max) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            "| retrievable spans | spans | files | build s | spans/s | build peak MiB | disk B/span | open+first answer ms | BM25 p50 ms | dense p50 ms | hybrid p50 ms | 1-file update p50 ms (max) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for r in &self.rows {
             out.push_str(&format!(
-                "| {} | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.1} | {:.2} | {:.1} ({:.1}) |\n",
+                "| {} | {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.1} | {:.2} | {} | {} | {:.1} ({:.1}) |\n",
                 r.retrievable,
                 r.spans,
                 r.files,
@@ -86,6 +95,8 @@ impl ScaleResult {
                 r.disk_bytes_per_span,
                 r.open_ms,
                 r.bm25_p50_ms,
+                r.dense_p50_ms.map_or("–".into(), |x| format!("{x:.2}")),
+                r.hybrid_p50_ms.map_or("–".into(), |x| format!("{x:.2}")),
                 r.update_p50_ms,
                 r.update_max_ms
             ));
@@ -228,12 +239,15 @@ fn query(q: usize) -> String {
 
 /// Builds, opens, searches and updates each size in turn.
 pub fn run(opts: &ScaleOptions) -> Result<ScaleResult, EvalError> {
+    let synthetic = opts.vectors.then(|| Embedder::synthetic(384));
+    let embedder = synthetic.as_ref();
     let mut rows = Vec::new();
     for &size in &opts.sizes {
         let files = size.div_ceil(BLOCKS_PER_FILE).max(1);
         let corpus = opts.work_dir.join(format!("corpus-{files}"));
         write_corpus(&corpus, files)?;
-        let index_dir = opts.work_dir.join(format!("index-{files}"));
+        let kind = if opts.vectors { "vectors" } else { "bm25" };
+        let index_dir = opts.work_dir.join(format!("index-{files}-{kind}"));
         if index_dir.exists() {
             std::fs::remove_dir_all(&index_dir).map_err(|source| EvalError::Io {
                 path: index_dir.clone(),
@@ -250,7 +264,7 @@ pub fn run(opts: &ScaleOptions) -> Result<ScaleResult, EvalError> {
             &index_dir,
             std::slice::from_ref(&corpus),
             &build_opts,
-            None,
+            embedder,
             &mut |_| {},
         )?;
         let build_seconds = t.elapsed().as_secs_f64();
@@ -266,10 +280,28 @@ pub fn run(opts: &ScaleOptions) -> Result<ScaleResult, EvalError> {
             index.bm25(&query(q), 10, &[], None)?;
             lat.push(ms(t));
         }
+        let latency = |mode: Mode| -> Result<f64, EvalError> {
+            let retriever = Retriever::new(&index, embedder);
+            let mut lat = Vec::with_capacity(opts.queries);
+            for q in 1..=opts.queries {
+                let req = SearchRequest {
+                    mode,
+                    ..SearchRequest::new(query(q))
+                };
+                let t = Instant::now();
+                retriever.search(&req)?;
+                lat.push(ms(t));
+            }
+            Ok(median(lat))
+        };
+        let (dense_p50_ms, hybrid_p50_ms) = match embedder {
+            Some(_) => (Some(latency(Mode::Dense)?), Some(latency(Mode::Hybrid)?)),
+            None => (None, None),
+        };
         let counts = index.manifest().counts.clone();
         drop(index);
 
-        let mut writer = Writer::open(&index_dir, &build_opts, None)?;
+        let mut writer = Writer::open(&index_dir, &build_opts, embedder)?;
         let mut updates = Vec::with_capacity(opts.updates);
         let mut report = BuildReport::default();
         for u in 0..opts.updates {
@@ -292,6 +324,8 @@ pub fn run(opts: &ScaleOptions) -> Result<ScaleResult, EvalError> {
             disk_bytes_per_span: dir_bytes(&index_dir) as f64 / counts.retrievable.max(1) as f64,
             open_ms,
             bm25_p50_ms: median(lat),
+            dense_p50_ms,
+            hybrid_p50_ms,
             update_p50_ms: median(updates.clone()),
             update_max_ms: updates.iter().copied().fold(0.0, f64::max),
         });
@@ -314,12 +348,14 @@ mod tests {
             work_dir: dir.path().to_path_buf(),
             queries: 3,
             updates: 2,
+            vectors: true,
         })
         .unwrap();
         let row = &result.rows[0];
         assert_eq!(row.files, 4);
         assert_eq!(row.retrievable, 200, "{row:?}");
         assert!(row.update_p50_ms > 0.0);
+        assert!(row.dense_p50_ms.is_some() && row.hybrid_p50_ms.is_some());
         assert!(result.to_table().contains("| 200 |"));
     }
 }

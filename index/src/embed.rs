@@ -75,10 +75,20 @@ pub fn find_models_dir(explicit: Option<&Path>) -> Option<PathBuf> {
 /// fastembed needs `&mut`; callers on an async runtime must call it from a
 /// blocking thread.
 pub struct Embedder {
-    model: Mutex<TextEmbedding>,
+    backend: Backend,
     id: String,
     dim: usize,
     batch: usize,
+}
+
+/// What makes the vectors.
+enum Backend {
+    /// The ONNX model (boxed: it is large, and the embedder is moved around).
+    Model(Box<Mutex<TextEmbedding>>),
+    /// Seeded pseudo-random unit vectors from each text's hash: no meaning,
+    /// the model's shape and cost of storage and search, for measuring the
+    /// index at sizes the model would take hours to embed (`eval scale`).
+    Synthetic,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -138,7 +148,7 @@ impl Embedder {
             .map_err(|e| IndexError::Model(e.to_string()))?;
         let dim = probe.first().map_or(0, Vec::len);
         Ok(Embedder {
-            model: Mutex::new(model),
+            backend: Backend::Model(Box::new(Mutex::new(model))),
             id,
             dim,
             batch: match device {
@@ -146,6 +156,34 @@ impl Embedder {
                 Device::Cuda => GPU_BATCH,
             },
         })
+    }
+
+    /// An embedder of synthetic vectors of dimension `dim` ([`Backend`]'s
+    /// `Synthetic`): the same text always gets the same unit vector. Its id
+    /// says so, so an index of synthetic vectors is never mistaken for one
+    /// of the model's.
+    pub fn synthetic(dim: usize) -> Embedder {
+        Embedder {
+            backend: Backend::Synthetic,
+            id: format!("synthetic-{dim}"),
+            dim,
+            batch: CPU_BATCH,
+        }
+    }
+
+    /// The unit vector a synthetic embedder gives `text`.
+    fn synthetic_vector(&self, text: &str) -> Vec<f32> {
+        let mut bytes = vec![0u8; self.dim * 2];
+        blake3::Hasher::new()
+            .update(text.as_bytes())
+            .finalize_xof()
+            .fill(&mut bytes);
+        let v: Vec<f32> = bytes
+            .chunks_exact(2)
+            .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+            .collect();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+        v.into_iter().map(|x| x / norm).collect()
     }
 
     /// The model id recorded in manifests: name and a hash of the weights.
@@ -163,9 +201,15 @@ impl Embedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
+        let model = match &self.backend {
+            Backend::Model(model) => model,
+            Backend::Synthetic => {
+                return Ok(texts.iter().map(|t| self.synthetic_vector(t)).collect())
+            }
+        };
         // A poisoned lock only means another embedding call panicked; the
         // model itself holds no state between calls.
-        let mut model = self.model.lock().unwrap_or_else(|p| p.into_inner());
+        let mut model = model.lock().unwrap_or_else(|p| p.into_inner());
         // Batches are padded to their longest text: embedding in length order
         // keeps similar lengths together and cuts the padding the model computes.
         let mut order: Vec<usize> = (0..texts.len()).collect();
@@ -222,7 +266,11 @@ impl Embedder {
         sections: &[SectionText],
         continuation: bool,
     ) -> Result<Vec<Vec<Embedded>>, IndexError> {
-        let mut model = self.model.lock().unwrap_or_else(|p| p.into_inner());
+        let model = match &self.backend {
+            Backend::Model(model) => model,
+            Backend::Synthetic => return Ok(self.synthetic_sections(sections)),
+        };
+        let mut model = model.lock().unwrap_or_else(|p| p.into_inner());
         let flat: Vec<(&str, &BlockText)> = sections
             .iter()
             .flat_map(|s| s.blocks.iter().map(move |b| (s.context.as_str(), b)))
@@ -306,6 +354,25 @@ impl Embedder {
             .iter()
             .map(|s| rest.by_ref().take(s.blocks.len()).collect())
             .collect())
+    }
+
+    fn synthetic_sections(&self, sections: &[SectionText]) -> Vec<Vec<Embedded>> {
+        sections
+            .iter()
+            .map(|s| {
+                s.blocks
+                    .iter()
+                    .map(|b| Embedded {
+                        vector: self.synthetic_vector(&format!("{}: {}", s.context, b.text)),
+                        units: b
+                            .units
+                            .iter()
+                            .map(|r| self.synthetic_vector(b.text.get(r.clone()).unwrap_or("")))
+                            .collect(),
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// Embeds one query.

@@ -65,3 +65,90 @@ pub(crate) fn count(path: &Path) -> Result<usize, IndexError> {
         .io("reading", path)?;
     Ok(u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize)
 }
+
+/// A file written by [`write`], memory-mapped: its header checked, its
+/// ords and elements read in place.
+pub(crate) struct Mapped {
+    map: memmap2::Mmap,
+    dim: usize,
+    n: usize,
+    width: usize,
+}
+
+impl Mapped {
+    /// Maps `path` (elements of `width` bytes) and checks its length.
+    pub(crate) fn open(path: &Path, width: usize) -> Result<Mapped, IndexError> {
+        let file = std::fs::File::open(path).io("opening", path)?;
+        // Safety: an index's files are written once and never modified.
+        let map = unsafe { memmap2::Mmap::map(&file) }.io("mapping", path)?;
+        let corrupt = |detail: &str| IndexError::Corrupt {
+            path: path.to_path_buf(),
+            detail: detail.to_string(),
+        };
+        let word = |i: usize| -> Option<u32> {
+            let w = map.get(i * 4..i * 4 + 4)?;
+            Some(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+        };
+        let (Some(dim), Some(n)) = (word(0), word(1)) else {
+            return Err(corrupt("truncated header"));
+        };
+        let (dim, n) = (dim as usize, n as usize);
+        let expected = n
+            .checked_mul(dim)
+            .and_then(|c| c.checked_mul(width))
+            .and_then(|c| c.checked_add(8 + 4 * n));
+        if expected != Some(map.len()) {
+            return Err(corrupt("length does not match its header"));
+        }
+        Ok(Mapped { map, dim, n, width })
+    }
+
+    /// Whether the ords strictly ascend ([`Mapped::row_of`] needs it).
+    pub(crate) fn ascending(&self) -> bool {
+        (1..self.n).all(|i| self.ord(i - 1) < self.ord(i))
+    }
+
+    /// Vector dimension.
+    pub(crate) fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Rows.
+    pub(crate) fn len(&self) -> usize {
+        self.n
+    }
+
+    /// The ord of row `i` (`i` < `len`).
+    pub(crate) fn ord(&self, i: usize) -> u32 {
+        let at = 8 + 4 * i;
+        self.map
+            .get(at..at + 4)
+            .map_or(u32::MAX, |w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+    }
+
+    /// The first ord, if any row.
+    pub(crate) fn first_ord(&self) -> Option<u32> {
+        (self.n > 0).then(|| self.ord(0))
+    }
+
+    /// The row of `ord`, by binary search.
+    pub(crate) fn row_of(&self, ord: u32) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.ord(mid).cmp(&ord) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// The element bytes of row `i`.
+    pub(crate) fn row_bytes(&self, i: usize) -> &[u8] {
+        let size = self.dim * self.width;
+        let at = 8 + 4 * self.n + i * size;
+        self.map.get(at..at + size).unwrap_or(&[])
+    }
+}

@@ -19,13 +19,24 @@ pub(crate) fn units_file_name(first_ord: u32) -> String {
     format!("units-{first_ord:010}.f16")
 }
 
-/// Unit vectors keyed by span ord.
-#[derive(Debug, Clone, Default)]
+/// Unit vectors keyed by span ord: built in memory, read from mapped
+/// files (a file whose ords do not ascend is read into memory instead).
+#[derive(Default)]
 pub struct UnitVectors {
     dim: usize,
     ords: Vec<u32>,
     data: Vec<f16>,
     row_of: HashMap<u32, usize>,
+    parts: Vec<matrix_file::Mapped>,
+}
+
+impl std::fmt::Debug for UnitVectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnitVectors")
+            .field("dim", &self.dim)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl UnitVectors {
@@ -47,12 +58,12 @@ impl UnitVectors {
 
     /// Number of vectors.
     pub fn len(&self) -> usize {
-        self.ords.len()
+        self.ords.len() + self.parts.iter().map(|p| p.len()).sum::<usize>()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.ords.is_empty()
+        self.len() == 0
     }
 
     /// Vector dimension.
@@ -62,8 +73,16 @@ impl UnitVectors {
 
     /// The stored vector of unit `ord`, if it has one.
     pub fn get(&self, ord: u32) -> Option<&[f16]> {
-        let row = *self.row_of.get(&ord)?;
-        self.data.get(row * self.dim..(row + 1) * self.dim)
+        if let Some(&row) = self.row_of.get(&ord) {
+            return self.data.get(row * self.dim..(row + 1) * self.dim);
+        }
+        self.parts.iter().find_map(|p| {
+            let (first, last) = (p.first_ord()?, p.ord(p.len() - 1));
+            if !(first..=last).contains(&ord) {
+                return None;
+            }
+            p.row_of(ord).map(|row| as_f16(p.row_bytes(row)))
+        })
     }
 
     /// Appends the vector of unit `ord`, widened to `f32`, to `out`; false
@@ -98,8 +117,26 @@ impl UnitVectors {
                 });
             }
             let path = dir.join(name);
+            let part = matrix_file::Mapped::open(&path, 2)?;
+            if part.len() > 0 && !out.is_empty() && part.dim() != out.dim {
+                return Err(IndexError::Corrupt {
+                    path,
+                    detail: format!(
+                        "unit vectors of dimension {}, the index's are {}",
+                        part.dim(),
+                        out.dim
+                    ),
+                });
+            }
+            if part.ascending() {
+                if part.len() > 0 {
+                    out.dim = part.dim();
+                }
+                out.parts.push(part);
+                continue;
+            }
             let (dim, ords, bytes) = matrix_file::read(&path, 2)?;
-            if out.dim != dim && !out.ords.is_empty() {
+            if out.dim != dim && !out.is_empty() {
                 return Err(IndexError::Corrupt {
                     path,
                     detail: format!(
@@ -120,6 +157,20 @@ impl UnitVectors {
             );
         }
         Ok(out)
+    }
+}
+
+/// Little-endian half floats in place (rows start 2-byte aligned in a
+/// page-aligned map).
+#[cfg(target_endian = "little")]
+fn as_f16(bytes: &[u8]) -> &[f16] {
+    // Safety: `f16` is a plain 16-bit value and every bit pattern is one;
+    // a misaligned head is refused rather than misread.
+    let (head, halves, tail) = unsafe { bytes.align_to::<f16>() };
+    if head.is_empty() && tail.is_empty() {
+        halves
+    } else {
+        &[]
     }
 }
 

@@ -12,8 +12,8 @@ use crate::error::IndexError;
 use crate::filter::{Allowed, Both};
 use crate::matrix_file;
 use hnsw_rs::prelude::{AnnT, Distance, Hnsw, HnswIo};
-use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 const GRAPH_BASENAME: &str = "hnsw";
 
@@ -180,13 +180,18 @@ pub(crate) fn write_appended(
     Ok(name)
 }
 
-/// An opened vector index.
+/// An opened vector index: its files mapped, nothing read in full.
 pub struct VectorIndex {
-    matrix: VectorMatrix,
-    row_of: HashMap<u32, usize>,
-    hnsw: Hnsw<'static, f32, UnitCosine>,
-    /// Rows the graph holds (the base matrix); later rows are scanned.
-    graph_rows: usize,
+    parts: Vec<matrix_file::Mapped>,
+    dim: usize,
+    rows: usize,
+    /// Loaded on the first search: a writer, and a reader that only looks
+    /// vectors up, never pay for it (hnsw_rs reads the graph and its copy
+    /// of the vectors in full).
+    graph: OnceLock<Result<Hnsw<'static, f32, UnitCosine>, String>>,
+    dir: PathBuf,
+    /// Leading parts the graph holds; later ones are scanned.
+    graph_parts: usize,
     /// Live ords, when the index holds tombstones.
     live: Option<Allowed>,
 }
@@ -201,51 +206,81 @@ impl VectorIndex {
         graph_files: usize,
         live: Option<Allowed>,
     ) -> Result<VectorIndex, IndexError> {
-        let mut matrix = VectorMatrix::default();
-        let mut graph_rows = 0;
-        for (i, name) in files.iter().enumerate() {
+        let mut parts: Vec<matrix_file::Mapped> = Vec::with_capacity(files.len());
+        for name in files {
+            let path = dir.join(name);
             if name.contains(['/', '\\']) || name.starts_with('.') {
                 return Err(IndexError::Corrupt {
-                    path: dir.to_path_buf(),
+                    path,
                     detail: format!("bad vector file name {name:?}"),
                 });
             }
-            matrix.read_into(&dir.join(name))?;
-            if i < graph_files {
-                graph_rows = matrix.len();
+            let part = matrix_file::Mapped::open(&path, 4)?;
+            let follows = match (
+                parts
+                    .last()
+                    .and_then(|p| p.len().checked_sub(1).map(|i| p.ord(i))),
+                part.first_ord(),
+            ) {
+                (Some(last), Some(first)) => first > last,
+                _ => true,
+            };
+            let same_dim = parts
+                .first()
+                .is_none_or(|p| p.dim() == part.dim() || part.len() == 0);
+            if !follows || !same_dim || !part.ascending() {
+                return Err(IndexError::Corrupt {
+                    path,
+                    detail: "vector file out of order or of another dimension".into(),
+                });
             }
+            parts.push(part);
         }
-        // hnsw_rs ties a loaded graph's lifetime to its loader; the loader is
-        // small (paths and options), so it lives as long as the process.
-        let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, GRAPH_BASENAME)));
-        let hnsw = loader
-            .load_hnsw::<f32, UnitCosine>()
-            .map_err(|e| IndexError::Hnsw(format!("loading graph in {}: {e}", dir.display())))?;
-        let row_of = matrix
-            .ords
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (*o, i))
-            .collect();
+        let dim = parts.iter().find(|p| p.len() > 0).map_or(0, |p| p.dim());
+        let rows = parts.iter().map(|p| p.len()).sum();
         Ok(VectorIndex {
-            matrix,
-            row_of,
-            hnsw,
-            graph_rows,
+            parts,
+            dim,
+            rows,
+            graph: OnceLock::new(),
+            dir: dir.to_path_buf(),
+            graph_parts: graph_files,
             live,
         })
     }
 
-    /// The exact matrix.
-    pub fn matrix(&self) -> &VectorMatrix {
-        &self.matrix
+    fn graph(&self) -> Result<&Hnsw<'static, f32, UnitCosine>, IndexError> {
+        let loaded = self.graph.get_or_init(|| {
+            // hnsw_rs ties a loaded graph's lifetime to its loader; the loader
+            // is small (paths and options), so it lives as long as the process.
+            let loader: &'static mut HnswIo =
+                Box::leak(Box::new(HnswIo::new(&self.dir, GRAPH_BASENAME)));
+            loader
+                .load_hnsw::<f32, UnitCosine>()
+                .map_err(|e| format!("loading graph in {}: {e}", self.dir.display()))
+        });
+        loaded.as_ref().map_err(|e| IndexError::Hnsw(e.clone()))
+    }
+
+    /// Stored vectors.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
     }
 
     /// The vector of span `ord`, if it has one.
     pub fn vector(&self, ord: u32) -> Option<&[f32]> {
-        let row = *self.row_of.get(&ord)?;
-        let d = self.matrix.dim;
-        self.matrix.data.get(row * d..(row + 1) * d)
+        // The parts' ords ascend across parts too: the last part starting
+        // at or before `ord` holds it, if any does.
+        let i = self
+            .parts
+            .partition_point(|p| p.first_ord().is_none_or(|f| f <= ord));
+        let part = self.parts.get(i.checked_sub(1)?)?;
+        Some(as_f32(part.row_bytes(part.row_of(ord)?)))
     }
 
     /// The approximate top `k` spans by cosine, as `(ord, cosine)`, best
@@ -256,35 +291,48 @@ impl VectorIndex {
         k: usize,
         ef: usize,
         allowed: Option<&Allowed>,
-    ) -> Vec<(u32, f32)> {
-        if k == 0 || self.matrix.is_empty() || query.len() != self.matrix.dim {
-            return Vec::new();
+    ) -> Result<Vec<(u32, f32)>, IndexError> {
+        if k == 0 || self.is_empty() || query.len() != self.dim {
+            return Ok(Vec::new());
         }
         let ef = ef.max(k);
         let filter = Both(allowed, self.live.as_ref());
-        let found = if self.graph_rows == 0 {
+        let found = if self.graph_parts == 0 {
             Vec::new()
         } else if allowed.is_none() && self.live.is_none() {
-            self.hnsw.search(query, k, ef)
+            self.graph()?.search(query, k, ef)
         } else {
-            self.hnsw.search_filter(query, k, ef, Some(&filter))
+            self.graph()?.search_filter(query, k, ef, Some(&filter))
         };
         let mut out: Vec<(u32, f32)> = found
             .into_iter()
             .map(|n| (n.d_id as u32, 1.0 - n.distance))
             .collect();
-        let d = self.matrix.dim;
-        let appended = self.matrix.ords[self.graph_rows..]
-            .iter()
-            .zip(self.matrix.data[self.graph_rows * d..].chunks_exact(d.max(1)));
-        out.extend(
-            appended
-                .filter(|(o, _)| filter.contains(**o))
-                .map(|(o, v)| (*o, dot(query, v))),
-        );
+        for part in self.parts.iter().skip(self.graph_parts) {
+            out.extend(
+                (0..part.len())
+                    .map(|i| (part.ord(i), i))
+                    .filter(|(o, _)| filter.contains(*o))
+                    .map(|(o, i)| (o, dot(query, as_f32(part.row_bytes(i))))),
+            );
+        }
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out.truncate(k);
-        out
+        Ok(out)
+    }
+}
+
+/// Little-endian `f32`s in place (the files are written little-endian,
+/// and rows start 4-byte aligned in a page-aligned map).
+#[cfg(target_endian = "little")]
+fn as_f32(bytes: &[u8]) -> &[f32] {
+    // Safety: every bit pattern is an f32; `align_to` puts any misaligned
+    // head in `head`, which is then refused rather than misread.
+    let (head, floats, tail) = unsafe { bytes.align_to::<f32>() };
+    if head.is_empty() && tail.is_empty() {
+        floats
+    } else {
+        &[]
     }
 }
 
@@ -328,7 +376,11 @@ mod tests {
             write_graph(dir.path(), std::slice::from_ref(&name)).unwrap();
             let index = VectorIndex::open(dir.path(), &[name], 1, None).unwrap();
             (0..200)
-                .map(|q| index.search(matrix.rows().nth(q * 13).unwrap().1, 5, 5, None))
+                .map(|q| {
+                    index
+                        .search(matrix.rows().nth(q * 13).unwrap().1, 5, 5, None)
+                        .unwrap()
+                })
                 .collect::<Vec<_>>()
         };
         assert_eq!(answers(), answers());

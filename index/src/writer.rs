@@ -335,7 +335,6 @@ impl<'e> Writer<'e> {
                 manifest
             }
         };
-        self.previous = Some(Index::open_committed(&self.dir)?);
         self.reembed_all = false;
         self.repool = false;
         self.compact = false;
@@ -425,7 +424,10 @@ impl<'e> Writer<'e> {
         open.flush(chunk, &settings, prev, report, progress)?;
         out.embedded += open.embedded;
         out.embed_seconds += open.embed_seconds;
-        open.finish(&settings)
+        let manifest = open.finish(&settings)?;
+        // The next commit starts from this one.
+        self.previous = Some(Index::open_committed(&self.dir)?);
+        Ok(manifest)
     }
 }
 

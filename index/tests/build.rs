@@ -238,7 +238,7 @@ fn embeddings_are_reused_and_checked_against_the_model() {
     let q = embedder
         .embed_query("daily allowance when travelling in Germany")
         .unwrap();
-    let hits = index.vectors().unwrap().search(&q, 3, 64, None);
+    let hits = index.vectors().unwrap().search(&q, 3, 64, None).unwrap();
     let texts: Vec<String> = hits
         .iter()
         .map(|h| index.store().span(h.0).unwrap().text)

@@ -32,6 +32,7 @@ fn dense(index: &Index, e: &Embedder, q: &str) -> Vec<(u32, f32, String)> {
         .vectors()
         .unwrap()
         .search(&v, 5, 64, None)
+        .unwrap()
         .into_iter()
         .map(|(o, c)| (o, c, index.store().span(o).unwrap().text))
         .collect()

@@ -206,7 +206,7 @@ impl<'a> Retriever<'a> {
                 let t = Instant::now();
                 let q = e.embed_query(&req.query)?;
                 embed_ms = t.elapsed().as_secs_f64() * 1e3;
-                let found = v.search(&q, depth, req.ef, allowed.as_ref());
+                let found = v.search(&q, depth, req.ef, allowed.as_ref())?;
                 query_vector = Some(q);
                 found
             }
