@@ -145,10 +145,35 @@ impl Mapped {
         None
     }
 
-    /// The element bytes of row `i`.
-    pub(crate) fn row_bytes(&self, i: usize) -> &[u8] {
+    /// Row `i`, read in place (empty if out of range, or if `T` is not
+    /// the file's element width).
+    pub(crate) fn row<T: Element>(&self, i: usize) -> &[T] {
+        if std::mem::size_of::<T>() != self.width {
+            return &[];
+        }
         let size = self.dim * self.width;
         let at = 8 + 4 * self.n + i * size;
-        self.map.get(at..at + size).unwrap_or(&[])
+        let bytes = self.map.get(at..at + size).unwrap_or(&[]);
+        // Safety: `Element` types are plain values every bit pattern of
+        // which is one; a misaligned head (never, for rows of a page-aligned
+        // map) is refused rather than misread.
+        let (head, row, tail) = unsafe { bytes.align_to::<T>() };
+        if head.is_empty() && tail.is_empty() {
+            row
+        } else {
+            &[]
+        }
     }
 }
+
+/// An element type stored files hold, read in place: little-endian, and
+/// every bit pattern a value (the files are written little-endian, so a
+/// big-endian build would need a decoding path).
+#[cfg(target_endian = "little")]
+pub(crate) trait Element: Copy {}
+
+#[cfg(target_endian = "little")]
+impl Element for f32 {}
+
+#[cfg(target_endian = "little")]
+impl Element for half::f16 {}

@@ -81,7 +81,7 @@ impl UnitVectors {
             if !(first..=last).contains(&ord) {
                 return None;
             }
-            p.row_of(ord).map(|row| as_f16(p.row_bytes(row)))
+            p.row_of(ord).map(|row| p.row::<f16>(row))
         })
     }
 
@@ -157,20 +157,6 @@ impl UnitVectors {
             );
         }
         Ok(out)
-    }
-}
-
-/// Little-endian half floats in place (rows start 2-byte aligned in a
-/// page-aligned map).
-#[cfg(target_endian = "little")]
-fn as_f16(bytes: &[u8]) -> &[f16] {
-    // Safety: `f16` is a plain 16-bit value and every bit pattern is one;
-    // a misaligned head is refused rather than misread.
-    let (head, halves, tail) = unsafe { bytes.align_to::<f16>() };
-    if head.is_empty() && tail.is_empty() {
-        halves
-    } else {
-        &[]
     }
 }
 

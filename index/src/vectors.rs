@@ -280,7 +280,7 @@ impl VectorIndex {
             .parts
             .partition_point(|p| p.first_ord().is_none_or(|f| f <= ord));
         let part = self.parts.get(i.checked_sub(1)?)?;
-        Some(as_f32(part.row_bytes(part.row_of(ord)?)))
+        Some(part.row::<f32>(part.row_of(ord)?))
     }
 
     /// The approximate top `k` spans by cosine, as `(ord, cosine)`, best
@@ -313,26 +313,12 @@ impl VectorIndex {
                 (0..part.len())
                     .map(|i| (part.ord(i), i))
                     .filter(|(o, _)| filter.contains(*o))
-                    .map(|(o, i)| (o, dot(query, as_f32(part.row_bytes(i))))),
+                    .map(|(o, i)| (o, dot(query, part.row::<f32>(i)))),
             );
         }
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out.truncate(k);
         Ok(out)
-    }
-}
-
-/// Little-endian `f32`s in place (the files are written little-endian,
-/// and rows start 4-byte aligned in a page-aligned map).
-#[cfg(target_endian = "little")]
-fn as_f32(bytes: &[u8]) -> &[f32] {
-    // Safety: every bit pattern is an f32; `align_to` puts any misaligned
-    // head in `head`, which is then refused rather than misread.
-    let (head, floats, tail) = unsafe { bytes.align_to::<f32>() };
-    if head.is_empty() && tail.is_empty() {
-        floats
-    } else {
-        &[]
     }
 }
 
