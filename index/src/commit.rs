@@ -47,6 +47,30 @@ struct FileCounts {
     unit_vectors: usize,
 }
 
+impl FileCounts {
+    /// Adds this file to `total` (`sign` 1), or takes it out (`sign` -1).
+    fn apply(&self, total: &mut Counts, sign: i8) {
+        let step = |t: &mut usize, by: usize| {
+            *t = if sign > 0 {
+                *t + by
+            } else {
+                t.saturating_sub(by)
+            }
+        };
+        step(&mut total.files, 1);
+        step(&mut total.documents, self.documents);
+        step(&mut total.spans, self.spans);
+        step(&mut total.retrievable, self.retrievable);
+        step(&mut total.vectors, self.vectors);
+        step(&mut total.unit_vectors, self.unit_vectors);
+        total.tokens = if sign > 0 {
+            total.tokens + self.tokens
+        } else {
+            total.tokens.saturating_sub(self.tokens)
+        };
+    }
+}
+
 /// What every chunk of one commit shares.
 pub(crate) struct Settings<'a> {
     pub(crate) embedder: Option<&'a Embedder>,
@@ -184,14 +208,7 @@ impl OpenGeneration {
             Some(c) => c,
             None => previous.map_or_else(FileCounts::default, |p| stored_counts(p, &entry)),
         };
-        let t = &mut self.counts;
-        t.files -= 1;
-        t.documents -= c.documents;
-        t.spans -= c.spans;
-        t.retrievable -= c.retrievable;
-        t.tokens -= c.tokens;
-        t.vectors -= c.vectors;
-        t.unit_vectors -= c.unit_vectors;
+        c.apply(&mut self.counts, -1);
         true
     }
 
@@ -267,14 +284,7 @@ impl OpenGeneration {
                     }
                 }
             }
-            let t = &mut self.counts;
-            t.files += 1;
-            t.documents += c.documents;
-            t.spans += c.spans;
-            t.retrievable += c.retrievable;
-            t.tokens += c.tokens;
-            t.vectors += c.vectors;
-            t.unit_vectors += c.unit_vectors;
+            c.apply(&mut self.counts, 1);
             self.written.insert(f.path.clone(), c);
             self.files.insert(f.path.clone(), f.clone());
         }

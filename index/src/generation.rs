@@ -12,6 +12,18 @@ use std::path::{Path, PathBuf};
 const CURRENT: &str = "CURRENT";
 const PREFIX: &str = "gen-";
 
+/// The path of file `name` that a generation's tables name (segments,
+/// vector files): a plain file name, never a path out of the folder.
+pub(crate) fn file_in(dir: &Path, name: &str) -> Result<PathBuf, IndexError> {
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        return Err(IndexError::Corrupt {
+            path: dir.to_path_buf(),
+            detail: format!("bad file name {name:?} in the generation's tables"),
+        });
+    }
+    Ok(dir.join(name))
+}
+
 /// The committed generation folder and its number, if any.
 pub(crate) fn current(index_dir: &Path) -> Result<Option<(u64, PathBuf)>, IndexError> {
     let path = index_dir.join(CURRENT);

@@ -30,30 +30,10 @@ pub(crate) fn write<const WIDTH: usize>(
 
 /// Reads a file written by [`write`]: its dimension, ords and element bytes.
 pub(crate) fn read(path: &Path, width: usize) -> Result<(usize, Vec<u32>, Vec<u8>), IndexError> {
-    let mut bytes = std::fs::read(path).io("reading", path)?;
-    let corrupt = |detail: &str| IndexError::Corrupt {
-        path: path.to_path_buf(),
-        detail: detail.to_string(),
-    };
-    let word = |b: &[u8], i: usize| -> Option<u32> {
-        let w = b.get(i * 4..i * 4 + 4)?;
-        Some(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-    };
-    let (Some(dim), Some(n)) = (word(&bytes, 0), word(&bytes, 1)) else {
-        return Err(corrupt("truncated header"));
-    };
-    let (dim, n) = (dim as usize, n as usize);
-    let body = 8 + 4 * n;
-    let expected = n
-        .checked_mul(dim)
-        .and_then(|c| c.checked_mul(width))
-        .and_then(|c| c.checked_add(body));
-    if expected != Some(bytes.len()) {
-        return Err(corrupt("length does not match its header"));
-    }
-    let ords = (0..n).filter_map(|i| word(&bytes, 2 + i)).collect();
-    let elements = bytes.split_off(body);
-    Ok((dim, ords, elements))
+    let m = Mapped::open(path, width)?;
+    let ords = (0..m.n).map(|i| m.ord(i)).collect();
+    let elements = m.map.get(8 + 4 * m.n..).unwrap_or(&[]).to_vec();
+    Ok((m.dim, ords, elements))
 }
 
 /// The number of rows of the file at `path`, from its header.

@@ -238,12 +238,22 @@ impl Segment {
             return Ok(None);
         }
         let i = (ord - self.first_ord) as usize;
-        let bytes = self
-            .record(self.span_offsets_at, i)
-            .ok_or_else(|| corrupt(&self.path, format!("span {ord}: offsets out of range")))?;
-        postcard::from_bytes(bytes)
+        self.decode(self.span_offsets_at, i, || format!("span {ord}"))
             .map(Some)
-            .map_err(|e| corrupt(&self.path, format!("span {ord}: {e}")))
+    }
+
+    /// Record `i` of the records `table` locates, decoded; `what` names it
+    /// in the error.
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        table: usize,
+        i: usize,
+        what: impl Fn() -> String,
+    ) -> Result<T, IndexError> {
+        let bytes = self
+            .record(table, i)
+            .ok_or_else(|| corrupt(&self.path, format!("{}: offsets out of range", what())))?;
+        postcard::from_bytes(bytes).map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))
     }
 
     /// The kind of the span at `ord`, without decoding it.
@@ -262,12 +272,8 @@ impl Segment {
             return Ok(None);
         }
         let i = (n - self.first_doc) as usize;
-        let bytes = self
-            .record(self.doc_offsets_at, i)
-            .ok_or_else(|| corrupt(&self.path, format!("document {n}: offsets out of range")))?;
-        postcard::from_bytes(bytes)
+        self.decode(self.doc_offsets_at, i, || format!("document {n}"))
             .map(Some)
-            .map_err(|e| corrupt(&self.path, format!("document {n}: {e}")))
     }
 
     fn doc_range(&self, i: usize) -> Option<Range<u32>> {

@@ -263,13 +263,7 @@ impl SpanStore {
         })?;
         let mut segments = Vec::with_capacity(table.segments.len());
         for name in &table.segments {
-            if name.contains(['/', '\\']) || name.starts_with('.') {
-                return Err(IndexError::Corrupt {
-                    path: path.clone(),
-                    detail: format!("bad segment name {name:?}"),
-                });
-            }
-            let segment = Segment::open(&dir.join(name))?;
+            let segment = Segment::open(&crate::generation::file_in(dir, name)?)?;
             let follows = segments.last().map_or(0, |s: &Segment| s.ords().end);
             if segment.ords().start != follows {
                 return Err(IndexError::Corrupt {
@@ -308,8 +302,12 @@ impl SpanStore {
 
     /// The span range of document `n`, from the segment's fixed table.
     pub(crate) fn doc_span_range(&self, n: u32) -> Option<Range<u32>> {
+        self.segment_of_doc(n)?.doc_span_range(n)
+    }
+
+    fn segment_of_doc(&self, n: u32) -> Option<&Segment> {
         let i = self.segments.partition_point(|s| s.doc_numbers().end <= n);
-        self.segments.get(i)?.doc_span_range(n)
+        self.segments.get(i)
     }
 
     /// Segments the store is made of.
@@ -391,8 +389,7 @@ impl SpanStore {
 
     /// Document number `n`.
     pub fn doc(&self, n: u32) -> Option<DocEntry> {
-        let i = self.segments.partition_point(|s| s.doc_numbers().end <= n);
-        self.segments.get(i)?.doc(n).ok().flatten()
+        self.segment_of_doc(n)?.doc(n).ok().flatten()
     }
 
     /// The document a span belongs to.

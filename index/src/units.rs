@@ -110,13 +110,7 @@ impl UnitVectors {
     pub(crate) fn read(dir: &Path, names: &[String]) -> Result<UnitVectors, IndexError> {
         let mut out = UnitVectors::default();
         for name in names {
-            if name.contains(['/', '\\']) || name.starts_with('.') {
-                return Err(IndexError::Corrupt {
-                    path: dir.to_path_buf(),
-                    detail: format!("bad unit vector file name {name:?}"),
-                });
-            }
-            let path = dir.join(name);
+            let path = crate::generation::file_in(dir, name)?;
             let part = matrix_file::Mapped::open(&path, 2)?;
             if part.len() > 0 && !out.is_empty() && part.dim() != out.dim {
                 return Err(IndexError::Corrupt {

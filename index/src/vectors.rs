@@ -208,13 +208,7 @@ impl VectorIndex {
     ) -> Result<VectorIndex, IndexError> {
         let mut parts: Vec<matrix_file::Mapped> = Vec::with_capacity(files.len());
         for name in files {
-            let path = dir.join(name);
-            if name.contains(['/', '\\']) || name.starts_with('.') {
-                return Err(IndexError::Corrupt {
-                    path,
-                    detail: format!("bad vector file name {name:?}"),
-                });
-            }
+            let path = crate::generation::file_in(dir, name)?;
             let part = matrix_file::Mapped::open(&path, 4)?;
             let follows = match (
                 parts
