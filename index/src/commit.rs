@@ -19,8 +19,9 @@ use crate::embed::Embedder;
 use crate::embed_store::{embed_store, EmbedPlan};
 use crate::error::{IndexError, IoContext};
 use crate::generation::{self, Staged};
+use crate::graph;
 use crate::links::{link, link_files};
-use crate::manifest::{Counts, EmbeddingInfo, Manifest, POOLING, SCHEMA_VERSION};
+use crate::manifest::{Counts, EmbeddingInfo, GraphPart, Manifest, POOLING, SCHEMA_VERSION};
 use crate::reader::{Index, MANIFEST_FILE, TANTIVY_DIR};
 use crate::store::{write_table, FileEntry, SpanBatch};
 use crate::text_index::{search_text, TextDoc, TextWriter};
@@ -108,8 +109,8 @@ pub(crate) struct OpenGeneration {
     text: TextWriter,
     vector_files: Vec<String>,
     unit_files: Vec<String>,
-    /// Leading vector files the HNSW graph covers.
-    graph_files: usize,
+    /// The HNSW graphs over the leading vector files.
+    graphs: Vec<GraphPart>,
     /// Ords at or past this were appended since the last fresh write.
     base_ords: u32,
     /// Spans embedded, and seconds in the model.
@@ -143,7 +144,7 @@ impl OpenGeneration {
                 counts: Counts::default(),
                 vector_files: Vec::new(),
                 unit_files: Vec::new(),
-                graph_files: 0,
+                graphs: Vec::new(),
                 base_ords: 0,
                 embedded: 0,
                 embed_seconds: 0.0,
@@ -158,7 +159,7 @@ impl OpenGeneration {
             .chain(&m.vector_files)
             .chain(&m.unit_files)
             .cloned()
-            .chain(vectors::graph_files());
+            .chain(m.graphs.iter().flat_map(|g| graph::files_of(&g.name)));
         for name in carried {
             if prev_dir.join(&name).exists() {
                 link(&prev_dir.join(&name), &dir.join(&name))?;
@@ -185,7 +186,7 @@ impl OpenGeneration {
             counts: m.counts.clone(),
             vector_files: m.vector_files.clone(),
             unit_files: m.unit_files.clone(),
-            graph_files: m.graph_files,
+            graphs: m.graphs.clone(),
             base_ords: m.base_ords,
             embedded: 0,
             embed_seconds: 0.0,
@@ -303,9 +304,8 @@ impl OpenGeneration {
         if self.base.is_none() {
             self.base_ords = self.next_ord;
             if settings.embedder.is_some() {
-                // One graph over every vector, in ord order (deterministic).
-                vectors::write_graph(&dir, &self.vector_files)?;
-                self.graph_files = self.vector_files.len();
+                // Graphs over every vector, in ord order (deterministic).
+                self.graphs = graph::write_all(&dir, &self.vector_files, graph::GRAPH_POINTS)?;
             }
         }
         let manifest = Manifest {
@@ -321,7 +321,7 @@ impl OpenGeneration {
             }),
             counts: self.counts,
             vector_files: self.vector_files,
-            graph_files: self.graph_files,
+            graphs: self.graphs,
             unit_files: self.unit_files,
             base_ords: self.base_ords,
             checksums: Default::default(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Bumped whenever the on-disk layout changes; older indexes are refused.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The embedding model of an index's vectors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +43,16 @@ pub struct Counts {
     pub tokens: u64,
 }
 
+/// One HNSW graph: its dump's name and how many consecutive vector files
+/// (after the previous graph's) it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphPart {
+    /// Basename of the graph's two hnsw_rs files.
+    pub name: String,
+    /// Vector files it covers.
+    pub vector_files: usize,
+}
+
 /// Describes one committed generation of an index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -65,10 +75,11 @@ pub struct Manifest {
     /// Block-vector files in ord order; the first is the HNSW graph's.
     #[serde(default)]
     pub vector_files: Vec<String>,
-    /// Leading entries of `vector_files` the HNSW graph covers (the rest
-    /// were appended since, and are searched exactly).
+    /// The HNSW graphs over the leading entries of `vector_files`, in
+    /// order (the files after them were appended since, and are searched
+    /// exactly).
     #[serde(default)]
-    pub graph_files: usize,
+    pub graphs: Vec<GraphPart>,
     /// Ords below this were written by the last fresh write (a first
     /// build or a compaction); the rest were appended since.
     #[serde(default)]

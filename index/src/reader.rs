@@ -81,7 +81,7 @@ impl Index {
             Some(_) => Some(VectorIndex::open(
                 dir,
                 &manifest.vector_files,
-                manifest.graph_files,
+                &manifest.graphs,
                 tombstones,
             )?),
             None => None,

@@ -1,7 +1,7 @@
 //! Dense vectors: flat matrices (the exact vectors, for re-ranking and
-//! redundancy) and an HNSW graph (hnsw_rs, cosine) for search.
+//! redundancy) and HNSW graphs over them (`graph.rs`) for search.
 //!
-//! A full build writes one matrix and its graph. An incremental commit
+//! A full build writes a matrix per chunk and graphs over them. An incremental commit
 //! appends a matrix of the new spans' vectors, searched exactly (a scan
 //! of a few thousand rows costs less than a graph insert would, and the
 //! base graph stays the deterministic one a from-scratch build makes);
@@ -10,28 +10,16 @@
 
 use crate::error::IndexError;
 use crate::filter::{Allowed, Both};
+use crate::graph::Graph;
+use crate::manifest::GraphPart;
 use crate::matrix_file;
-use hnsw_rs::prelude::{AnnT, Distance, Hnsw, HnswIo};
+use hnsw_rs::prelude::Distance;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-const GRAPH_BASENAME: &str = "hnsw";
 
 /// The matrix file of vectors starting at `first_ord` (names sort by ord).
 pub(crate) fn matrix_file_name(first_ord: u32) -> String {
     format!("vectors-{first_ord:010}.f32")
 }
-
-/// The graph's files, carried with the base matrix into later generations.
-pub(crate) fn graph_files() -> [String; 2] {
-    [
-        format!("{GRAPH_BASENAME}.hnsw.graph"),
-        format!("{GRAPH_BASENAME}.hnsw.data"),
-    ]
-}
-const MAX_NB_CONNECTION: usize = 16;
-const EF_CONSTRUCTION: usize = 200;
-const MAX_LAYER: usize = 16;
 
 /// Cosine distance for unit vectors (fastembed normalises every embedding):
 /// `1 - a·b`, one multiply-add per dimension instead of the three (and a
@@ -115,56 +103,6 @@ impl VectorMatrix {
         let elements = self.data.iter().map(|x| x.to_le_bytes());
         matrix_file::write(path, self.dim, &self.ords, elements)
     }
-
-    /// Appends the rows of the matrix file at `path`.
-    fn read_into(&mut self, path: &Path) -> Result<(), IndexError> {
-        let (dim, ords, bytes) = matrix_file::read(path, 4)?;
-        if self.dim != dim && !self.ords.is_empty() {
-            return Err(IndexError::Corrupt {
-                path: path.to_path_buf(),
-                detail: format!("vectors of dimension {dim}, the index's are {}", self.dim),
-            });
-        }
-        self.dim = dim;
-        self.ords.extend(ords);
-        self.data.extend(
-            bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-        );
-        Ok(())
-    }
-}
-
-/// Builds the HNSW graph over the vector files `files` of generation
-/// folder `dir`, read one at a time (the graph keeps its own copy of each
-/// point, so no matrix is held beside it).
-pub(crate) fn write_graph(dir: &Path, files: &[String]) -> Result<(), IndexError> {
-    let mut total = 0;
-    for name in files {
-        total += matrix_file::count(&dir.join(name))?;
-    }
-    let hnsw: Hnsw<'_, f32, UnitCosine> = Hnsw::new(
-        MAX_NB_CONNECTION,
-        total.max(1),
-        MAX_LAYER,
-        EF_CONSTRUCTION,
-        UnitCosine,
-    );
-    // One at a time, in ord order: the graph draws each point's layer from
-    // a seeded generator, so a fixed order gives the same graph for the same
-    // vectors on every rebuild (parallel insertion does not). Embedding the
-    // text costs far more than this.
-    for name in files {
-        let mut part = VectorMatrix::default();
-        part.read_into(&dir.join(name))?;
-        for (ord, v) in part.rows() {
-            hnsw.insert_slice((v, ord as usize));
-        }
-    }
-    hnsw.file_dump(dir, GRAPH_BASENAME)
-        .map_err(|e| IndexError::Hnsw(e.to_string()))?;
-    Ok(())
 }
 
 /// Writes the vectors of the segment starting at `first_ord`; returns the
@@ -185,25 +123,23 @@ pub struct VectorIndex {
     parts: Vec<matrix_file::Mapped>,
     dim: usize,
     rows: usize,
-    /// Loaded on the first search: a writer, and a reader that only looks
-    /// vectors up, never pay for it (hnsw_rs reads the graph and its copy
-    /// of the vectors in full).
-    graph: OnceLock<Result<Hnsw<'static, f32, UnitCosine>, String>>,
+    /// Each loaded on its first search: a writer, and a reader that only
+    /// looks vectors up, never pay for them.
+    graphs: Vec<Graph>,
     dir: PathBuf,
-    /// Leading parts the graph holds; later ones are scanned.
+    /// Leading parts the graphs hold; later ones are scanned.
     graph_parts: usize,
     /// Live ords, when the index holds tombstones.
     live: Option<Allowed>,
 }
 
 impl VectorIndex {
-    /// Opens the matrices `files` of a generation folder, the graph over
-    /// the first `graph_files` of them; `live`, when given, hides
-    /// tombstoned ords.
+    /// Opens the matrices `files` of a generation folder and the `graphs`
+    /// over the leading ones; `live`, when given, hides tombstoned ords.
     pub(crate) fn open(
         dir: &Path,
         files: &[String],
-        graph_files: usize,
+        graphs: &[GraphPart],
         live: Option<Allowed>,
     ) -> Result<VectorIndex, IndexError> {
         let mut parts: Vec<matrix_file::Mapped> = Vec::with_capacity(files.len());
@@ -232,28 +168,27 @@ impl VectorIndex {
         }
         let dim = parts.iter().find(|p| p.len() > 0).map_or(0, |p| p.dim());
         let rows = parts.iter().map(|p| p.len()).sum();
+        let graph_parts: usize = graphs.iter().map(|g| g.vector_files).sum();
+        if graph_parts > parts.len() {
+            return Err(IndexError::Corrupt {
+                path: dir.to_path_buf(),
+                detail: format!("graphs cover {graph_parts} vector files of {}", parts.len()),
+            });
+        }
+        for g in graphs {
+            for name in crate::graph::files_of(&g.name) {
+                crate::generation::file_in(dir, &name)?;
+            }
+        }
         Ok(VectorIndex {
             parts,
             dim,
             rows,
-            graph: OnceLock::new(),
+            graphs: graphs.iter().map(|g| Graph::new(&g.name)).collect(),
             dir: dir.to_path_buf(),
-            graph_parts: graph_files,
+            graph_parts,
             live,
         })
-    }
-
-    fn graph(&self) -> Result<&Hnsw<'static, f32, UnitCosine>, IndexError> {
-        let loaded = self.graph.get_or_init(|| {
-            // hnsw_rs ties a loaded graph's lifetime to its loader; the loader
-            // is small (paths and options), so it lives as long as the process.
-            let loader: &'static mut HnswIo =
-                Box::leak(Box::new(HnswIo::new(&self.dir, GRAPH_BASENAME)));
-            loader
-                .load_hnsw::<f32, UnitCosine>()
-                .map_err(|e| format!("loading graph in {}: {e}", self.dir.display()))
-        });
-        loaded.as_ref().map_err(|e| IndexError::Hnsw(e.clone()))
     }
 
     /// Stored vectors.
@@ -291,17 +226,11 @@ impl VectorIndex {
         }
         let ef = ef.max(k);
         let filter = Both(allowed, self.live.as_ref());
-        let found = if self.graph_parts == 0 {
-            Vec::new()
-        } else if allowed.is_none() && self.live.is_none() {
-            self.graph()?.search(query, k, ef)
-        } else {
-            self.graph()?.search_filter(query, k, ef, Some(&filter))
-        };
-        let mut out: Vec<(u32, f32)> = found
-            .into_iter()
-            .map(|n| (n.d_id as u32, 1.0 - n.distance))
-            .collect();
+        let graph_filter = (allowed.is_some() || self.live.is_some()).then_some(&filter);
+        let mut out: Vec<(u32, f32)> = Vec::new();
+        for graph in &self.graphs {
+            out.extend(graph.search(&self.dir, query, k, ef, graph_filter)?);
+        }
         for part in self.parts.iter().skip(self.graph_parts) {
             out.extend(
                 (0..part.len())
@@ -336,25 +265,13 @@ mod tests {
     /// and the same answers at a small breadth (where the graph shows).
     #[test]
     fn rebuilds_are_identical() {
-        let (n, dim) = (3000, 24);
-        let mut data = Vec::with_capacity(n * dim);
-        for i in 0..n {
-            let v: Vec<f32> = (0..dim)
-                .map(|j| ((i * 31 + j * 17) as f32 * 0.013).sin())
-                .collect();
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
-            data.extend(v.iter().map(|x| x / norm));
-        }
-        let matrix = VectorMatrix {
-            dim,
-            ords: (0..n as u32).map(|o| o * 2).collect(),
-            data,
-        };
+        let matrix = test_matrix(3000, 24, 0);
         let answers = || {
             let dir = tempfile::tempdir().unwrap();
             let name = write_appended(dir.path(), &matrix, 0).unwrap();
-            write_graph(dir.path(), std::slice::from_ref(&name)).unwrap();
-            let index = VectorIndex::open(dir.path(), &[name], 1, None).unwrap();
+            let graphs =
+                crate::graph::write_all(dir.path(), std::slice::from_ref(&name), 1 << 20).unwrap();
+            let index = VectorIndex::open(dir.path(), &[name], &graphs, None).unwrap();
             (0..200)
                 .map(|q| {
                     index
@@ -368,7 +285,7 @@ mod tests {
         let dump = || {
             let dir = tempfile::tempdir().unwrap();
             let name = write_appended(dir.path(), &matrix, 0).unwrap();
-            write_graph(dir.path(), &[name]).unwrap();
+            crate::graph::write_all(dir.path(), &[name], 1 << 20).unwrap();
             let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path())
                 .unwrap()
                 .map(|e| {
@@ -381,5 +298,74 @@ mod tests {
             files
         };
         assert!(dump() == dump(), "two builds wrote different files");
+    }
+
+    /// Unit vectors of dimension `dim` for ords `first, first + 2, …`.
+    fn test_matrix(n: usize, dim: usize, first: u32) -> VectorMatrix {
+        let mut matrix = VectorMatrix::new(dim);
+        for i in 0..n {
+            let v: Vec<f32> = (0..dim)
+                .map(|j| ((i * 31 + j * 17) as f32 * 0.013).sin())
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+            let v: Vec<f32> = v.iter().map(|x| x / norm).collect();
+            matrix.push(first + 2 * i as u32, &v);
+        }
+        matrix
+    }
+
+    /// Vector files split across several graphs are searched as one: at a
+    /// wide breadth the merged answers are the exact top k, and tombstoned
+    /// ords never come back.
+    #[test]
+    fn several_graphs_answer_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (dim, per_file) = (16, 700);
+        let mut files = Vec::new();
+        let mut all = VectorMatrix::new(dim);
+        for f in 0..4u32 {
+            let m = test_matrix(per_file, dim, f * 2 * per_file as u32);
+            for (ord, v) in m.rows() {
+                all.push(ord, v);
+            }
+            files.push(write_appended(dir.path(), &m, f * 2 * per_file as u32).unwrap());
+        }
+        // Two files per graph: 700 rows are short of 1000, so a second joins.
+        let graphs = crate::graph::write_all(dir.path(), &files, 1000).unwrap();
+        assert_eq!(graphs.len(), 2);
+        assert!(graphs.iter().all(|g| g.vector_files == 2));
+        let ord_limit = 8 * per_file;
+        let live = Allowed::from_fn(ord_limit, |o| o % 4 == 0);
+        let index = VectorIndex::open(dir.path(), &files, &graphs, None).unwrap();
+        let filtered = VectorIndex::open(dir.path(), &files, &graphs, Some(live.clone())).unwrap();
+        let exact = |q: &[f32], keep: &dyn Fn(u32) -> bool| {
+            let mut hits: Vec<(u32, f32)> = all
+                .rows()
+                .filter(|(o, _)| keep(*o))
+                .map(|(o, v)| (o, dot(q, v)))
+                .collect();
+            hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            hits.into_iter().take(10).map(|h| h.0).collect::<Vec<_>>()
+        };
+        let (mut found, mut wanted) = (0, 0);
+        for q in 0..50 {
+            let query = all.rows().nth(q * 53).unwrap().1.to_vec();
+            let got: Vec<u32> = index
+                .search(&query, 10, 400, None)
+                .unwrap()
+                .iter()
+                .map(|h| h.0)
+                .collect();
+            let want = exact(&query, &|_| true);
+            found += got.iter().filter(|o| want.contains(o)).count();
+            wanted += want.len();
+            let kept = filtered.search(&query, 10, 400, None).unwrap();
+            assert!(
+                kept.iter().all(|h| live.contains(h.0)),
+                "a tombstone came back"
+            );
+            assert_eq!(kept.len(), 10);
+        }
+        assert!(found * 100 >= wanted * 99, "recall {found}/{wanted}");
     }
 }
