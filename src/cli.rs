@@ -26,6 +26,12 @@ pub enum Command {
         #[command(subcommand)]
         what: TraceCommand,
     },
+    /// Serve the REST API over an index: context, search, traces, live
+    /// document updates (see the README's API section).
+    Serve(ServeArgs),
+    /// Make an API key: prints the secret once, and the config entry that
+    /// holds only its hash.
+    Key(KeyArgs),
     /// Run a benchmark.
     Eval {
         #[command(subcommand)]
@@ -85,6 +91,37 @@ pub struct TrainRankArgs {
     pub work: PathBuf,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Index folder (created on the first upsert if missing).
+    #[arg(long)]
+    pub index: PathBuf,
+    /// Address to listen on (overrides the config's; default 127.0.0.1:7878).
+    #[arg(long)]
+    pub addr: Option<std::net::SocketAddr>,
+    /// Configuration file (TOML: addr, limits, keys, caches).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// The key's name, for logs.
+    #[arg(long, default_value = "app")]
+    pub name: String,
+    /// What it may do (write implies read).
+    #[arg(long, value_enum, default_value = "read")]
+    pub scope: ScopeArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    Read,
+    Write,
 }
 
 #[derive(Debug, Args)]

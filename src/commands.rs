@@ -24,6 +24,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Trace {
             what: TraceCommand::Show { file },
         } => trace_show(&file),
+        Command::Serve(args) => crate::serve::serve(args),
+        Command::Key(args) => crate::serve::key(args),
         Command::Eval { what } => crate::evals::run(what),
         Command::Train { what } => crate::train::run(what),
     }
@@ -31,7 +33,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Loads the embedding model, or says why Bubble runs BM25-only.
 /// `BUBBLE_REQUIRE_MODELS=1` turns a missing model into an error (for CI).
-fn load_embedder(args: &ModelArgs) -> Result<(Option<Embedder>, Option<String>)> {
+pub(crate) fn load_embedder(args: &ModelArgs) -> Result<(Option<Embedder>, Option<String>)> {
     if args.no_embed {
         return Ok((None, Some("BM25 only: --no-embed given".into())));
     }

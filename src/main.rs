@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod evals;
 mod progress;
+mod serve;
 mod train;
 
 use clap::Parser;

@@ -27,6 +27,7 @@ mod table;
 mod text;
 mod trace;
 
+use bubble_retrieval::SpanFilter;
 pub use budget::fit_budget;
 pub use candidate::{Candidate, Decision, Scores};
 pub use cost::CostModel;
@@ -89,11 +90,25 @@ pub fn assemble_with(
     budget: usize,
     fill: bool,
 ) -> Result<(BubbleOutput, Trace), AssemblyError> {
+    assemble_filtered(ctx, pipeline, query, budget, fill, SpanFilter::default())
+}
+
+/// [`assemble_with`], retrieving only what `filter` allows (its paths and
+/// kinds narrow every retrieve step's own).
+pub fn assemble_filtered(
+    ctx: &Context<'_>,
+    pipeline: &Pipeline,
+    query: &str,
+    budget: usize,
+    fill: bool,
+    filter: SpanFilter,
+) -> Result<(BubbleOutput, Trace), AssemblyError> {
     if query.trim().is_empty() {
         return Err(AssemblyError::Request("empty query".into()));
     }
     let mut state = QueryState::new(query, budget);
     state.fill = fill;
+    state.filter = filter;
     pipeline.run(ctx, &mut state)?;
     // The budget is a promise: render (again) if the pipeline did not end with it.
     fit_budget(ctx, &mut state, "render");
@@ -106,6 +121,7 @@ pub fn assemble_with(
             tokenizer: ctx.counter.name().to_string(),
             pipeline: pipeline.name().to_string(),
             fill,
+            filter: state.filter.clone(),
         },
         pipeline.spec().clone(),
         TraceIndex {

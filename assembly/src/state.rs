@@ -47,6 +47,8 @@ pub struct QueryState {
     pub budget: usize,
     /// The caller asked to fill the budget: no relevance floor.
     pub fill: bool,
+    /// The request's own restriction of what retrieval may return.
+    pub filter: bubble_retrieval::SpanFilter,
     /// Every span considered, in order of first appearance.
     pub candidates: Vec<Candidate>,
     /// Indices into `candidates` of the bubble, in selection order.

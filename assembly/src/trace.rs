@@ -23,6 +23,12 @@ pub struct TraceRequest {
     /// Whether the caller asked to fill the budget.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fill: bool,
+    /// The request's restriction of retrieval (paths, kinds), if any.
+    #[serde(
+        default,
+        skip_serializing_if = "bubble_retrieval::SpanFilter::is_empty"
+    )]
+    pub filter: bubble_retrieval::SpanFilter,
 }
 
 /// Which index answered.

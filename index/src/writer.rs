@@ -172,6 +172,17 @@ impl<'e> Writer<'e> {
         self.previous.as_ref()
     }
 
+    /// A reader of the last committed generation, for a server to swap in
+    /// after a commit: opened without hashing the files again, since this
+    /// writer wrote or verified every one of them. `None` before the first
+    /// commit of a new index.
+    pub fn reader(&self) -> Result<Option<Index>, IndexError> {
+        match &self.previous {
+            Some(_) => Index::open_committed(&self.dir).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The content hash the index will hold for `path` after the next
     /// commit (a staged change first), if any.
     pub fn file_hash(&self, path: &str) -> Option<String> {
@@ -433,10 +444,16 @@ impl<'e> Writer<'e> {
 
 /// A recorded path a client may give: relative, `/`-separated, no `..`.
 fn check_path(path: &str) -> Result<(), IndexError> {
-    // `..` steps stay allowed: a file outside the root is recorded so.
+    // Leading `..` steps stay allowed (a file outside the root is recorded
+    // so); anywhere else a name would not be canonical: `a/../b` is `b`.
+    let inner_parent = path
+        .split('/')
+        .skip_while(|part| *part == "..")
+        .any(|part| part == "..");
     let bad = path.is_empty()
         || path.len() > 4096
         || path.contains(['\0', '\\'])
+        || inner_parent
         || path.split('/').any(|part| part.is_empty() || part == ".");
     if bad {
         return Err(IndexError::BadPath(path.to_string()));

@@ -151,7 +151,14 @@ fn the_writer_stages_commits_and_leaves_old_readers_their_state() {
         b"{\"id\": 1, \"text\": \"Beta coffee is strong.\"}\n",
     )
     .unwrap();
-    for bad in ["", "/abs/a.md", "notes//a.md", "./a.md", "a\\b.md"] {
+    for bad in [
+        "",
+        "/abs/a.md",
+        "notes//a.md",
+        "./a.md",
+        "a\\b.md",
+        "notes/../a.md",
+    ] {
         let err = w.upsert(bad, b"# X\n\ntext\n").unwrap_err();
         assert!(matches!(err, IndexError::BadPath(_)), "{bad:?}: {err}");
     }

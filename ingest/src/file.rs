@@ -28,7 +28,8 @@ pub enum Format {
 }
 
 impl Format {
-    fn name(self) -> &'static str {
+    /// Its name (`markdown`, `html`, `text`, `csv`, `tsv`, `jsonl`).
+    pub fn name(self) -> &'static str {
         match self {
             Format::Markdown => "markdown",
             Format::Html => "html",

@@ -84,18 +84,22 @@ impl Retrieve {
         Ok(Retrieve { params, kinds })
     }
 
-    /// A search for `query` with this step's channels, depth and filters.
-    fn request(&self, query: &str) -> SearchRequest {
+    /// A search for `query` with this step's channels, depth and filters,
+    /// narrowed by the request's `restrict`.
+    fn request(&self, query: &str, restrict: &SpanFilter) -> Result<SearchRequest, AssemblyError> {
         let mut req = SearchRequest::new(query.to_string());
         req.mode = self.params.mode;
         req.k = self.params.depth;
         req.depth = self.params.depth;
         req.ef = self.params.ef;
-        req.filter = SpanFilter {
-            paths: self.params.paths.clone(),
-            kinds: self.kinds.clone(),
-        };
-        req
+        req.filter = narrow(
+            SpanFilter {
+                paths: self.params.paths.clone(),
+                kinds: self.kinds.clone(),
+            },
+            restrict,
+        )?;
+        Ok(req)
     }
 }
 
@@ -132,7 +136,9 @@ impl Operator for Retrieve {
         // keeps the rest in the whole query only.
         let unsearched = facets.len().saturating_sub(MAX_FACETS);
         facets.truncate(MAX_FACETS);
-        let mut resp = ctx.retriever.search(&self.request(&query))?;
+        let mut resp = ctx
+            .retriever
+            .search(&self.request(&query, &state.filter)?)?;
         if query == state.query && state.query_vector.is_none() {
             state.query_vector = resp.query_vector.take();
         }
@@ -140,7 +146,7 @@ impl Operator for Retrieve {
         let mut responses = vec![resp];
         let keep_vectors = query == state.query && state.facet_vectors.is_empty();
         for f in &facets {
-            let mut r = ctx.retriever.search(&self.request(f))?;
+            let mut r = ctx.retriever.search(&self.request(f, &state.filter)?)?;
             if let Some(v) = r.query_vector.take().filter(|_| keep_vectors) {
                 state.facet_vectors.push((f.clone(), v));
             }
@@ -448,4 +454,38 @@ mod tests {
         // Cosines already share a scale.
         assert_eq!(hits[1].dense.map(|d| d.score), Some(0.3));
     }
+}
+
+/// A step's filter narrowed by a request's: kinds both allow; paths of
+/// either (a path filter cannot narrow another, globs only union).
+fn narrow(step: SpanFilter, request: &SpanFilter) -> Result<SpanFilter, AssemblyError> {
+    let paths = match (step.paths.is_empty(), request.paths.is_empty()) {
+        (_, true) => step.paths,
+        (true, false) => request.paths.clone(),
+        (false, false) => {
+            return Err(AssemblyError::Request(
+                "the pipeline's retrieve step already filters paths; drop the request's paths \
+                 or the step's"
+                    .into(),
+            ))
+        }
+    };
+    let kinds = match (step.kinds.is_empty(), request.kinds.is_empty()) {
+        (_, true) => step.kinds,
+        (true, false) => request.kinds.clone(),
+        (false, false) => {
+            let both: Vec<SpanKind> = step
+                .kinds
+                .into_iter()
+                .filter(|k| request.kinds.contains(k))
+                .collect();
+            if both.is_empty() {
+                return Err(AssemblyError::Request(
+                    "no span kind is allowed by both the request and the pipeline".into(),
+                ));
+            }
+            both
+        }
+    };
+    Ok(SpanFilter { paths, kinds })
 }

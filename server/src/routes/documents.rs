@@ -1,0 +1,175 @@
+//! `PUT`, `DELETE`, `GET /v1/documents/{id}` and `GET /v1/documents`:
+//! live updates into the index the CLI builds. A document's id is the name
+//! the index records it under (`docs/guide.md`); its extension says how it
+//! is parsed. Ids only name entries of the index, never a server path.
+
+use crate::auth::Scope;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::work::{authorize, parse_json, read_body};
+use crate::writes::Change;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use bubble_index::bubble_ingest::detect_format;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Most ids one listing returns.
+const MAX_PAGE: usize = 1000;
+
+/// A JSON upsert body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Upsert {
+    content: String,
+    /// `markdown`, `html`, `text`, `csv`, `tsv` or `jsonl`: must agree
+    /// with the id's extension when given.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// An id the index may record: relative, `/`-separated, canonical.
+fn check_id(id: &str) -> Result<(), ApiError> {
+    let bad = id.is_empty()
+        || id.len() > 1024
+        || id.starts_with('/')
+        || id.contains(['\0', '\\'])
+        || id.split('/').any(|p| p.is_empty() || p == "." || p == "..");
+    if bad {
+        return Err(ApiError::bad_request(format!(
+            "bad document id {id:?}: use a relative name like docs/guide.md (no empty, . or .. parts)"
+        )));
+    }
+    if detect_format(std::path::Path::new(id)).is_none() {
+        return Err(ApiError::bad_request(format!(
+            "document id {id:?} has no supported extension (.md, .html, .txt, .csv, .tsv, .jsonl, or one of them .gz)"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) async fn put(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Scope::Write)?;
+    check_id(&id)?;
+    let bytes = read_body(&state, &headers, body).await?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    let bytes = if is_json {
+        let upsert: Upsert = parse_json(&bytes)?;
+        if let Some(format) = &upsert.format {
+            let found = detect_format(std::path::Path::new(&id)).map(|(f, _)| f.name());
+            if found != Some(format.as_str()) {
+                return Err(ApiError::bad_request(format!(
+                    "format {format:?} does not match the id's extension ({})",
+                    found.unwrap_or("none")
+                )));
+            }
+        }
+        upsert.content.into_bytes()
+    } else {
+        bytes
+    };
+    let written = state.writes.submit(Change::Upsert { id, bytes }).await?;
+    Ok(Json(
+        serde_json::to_value(written).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}
+
+pub(crate) async fn delete(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Scope::Write)?;
+    check_id(&id)?;
+    let written = state.writes.submit(Change::Delete { id }).await?;
+    Ok(Json(
+        serde_json::to_value(written).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
+}
+
+pub(crate) async fn get(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let index = state
+        .current()
+        .ok_or_else(|| ApiError::not_found(format!("no document {id:?}")))?;
+    let store = index.store();
+    let files = store.files();
+    let i = files
+        .binary_search_by(|f| f.path.as_str().cmp(&id))
+        .map_err(|_| ApiError::not_found(format!("no document {id:?}")))?;
+    let file = &files[i];
+    let docs: Vec<Value> = file
+        .docs
+        .clone()
+        .filter_map(|n| store.doc(n))
+        .map(|d| {
+            json!({"id": d.id, "title": d.title, "spans": d.spans.len(), "metadata": d.metadata})
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": file.path,
+        "content_hash": file.content_hash,
+        "generation": index.manifest().generation,
+        "documents": docs,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Page {
+    #[serde(default)]
+    offset: usize,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_limit() -> usize {
+    100
+}
+
+pub(crate) async fn list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let Query(page) = page.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    if page.limit == 0 || page.limit > MAX_PAGE {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_PAGE}"
+        )));
+    }
+    let Some(index) = state.current() else {
+        return Ok(Json(
+            json!({"total": 0, "offset": page.offset, "documents": []}),
+        ));
+    };
+    let files = index.store().files();
+    let shown: Vec<Value> = files
+        .iter()
+        .skip(page.offset)
+        .take(page.limit)
+        .map(|f| json!({"id": f.path, "content_hash": f.content_hash}))
+        .collect();
+    Ok(Json(json!({
+        "total": files.len(),
+        "offset": page.offset,
+        "generation": index.manifest().generation,
+        "documents": shown,
+    })))
+}

@@ -1,0 +1,71 @@
+//! `GET /healthz` (the process answers), `GET /readyz` (an index to answer
+//! from) and `GET /metrics` (Prometheus).
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+pub(crate) async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let index = state.snapshot()?;
+    let m = index.manifest();
+    Ok(Json(json!({
+        "status": "ready",
+        "generation": m.generation,
+        "spans": m.counts.spans,
+        "documents": m.counts.documents,
+        "embedding": m.embedding.as_ref().map(|e| e.model.clone()),
+        "notices": state.notices,
+    })))
+}
+
+pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let (generation, spans, files) = state.current().map_or((0.0, 0.0, 0.0), |i| {
+        let m = i.manifest();
+        (
+            m.generation as f64,
+            m.counts.spans as f64,
+            m.counts.files as f64,
+        )
+    });
+    let limits = &state.config.limits;
+    let computing = limits.workers - state.workers.available_permits().min(limits.workers);
+    let admitted = limits.workers + limits.queue - state.admitted.available_permits();
+    let gauges = [
+        (
+            "bubble_index_generation",
+            "The generation readers answer from.",
+            generation,
+        ),
+        ("bubble_index_spans", "Spans in that generation.", spans),
+        ("bubble_index_files", "Files in that generation.", files),
+        (
+            "bubble_requests_computing",
+            "Requests holding a worker.",
+            computing as f64,
+        ),
+        (
+            "bubble_requests_waiting",
+            "Requests admitted and waiting for a worker (the model's queue among them).",
+            admitted.saturating_sub(computing) as f64,
+        ),
+        (
+            "bubble_writes_queued",
+            "Document changes queued or being committed.",
+            state.writes.queued.load(Ordering::Relaxed) as f64,
+        ),
+    ];
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&gauges),
+    )
+}

@@ -1,0 +1,34 @@
+//! `GET /v1/traces/{id}`: a recent trace (the store keeps the newest).
+
+use crate::auth::Scope;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::work::authorize;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::Value;
+use std::sync::Arc;
+
+pub(crate) async fn get(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let trace = state
+        .traces
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no recent trace {id:?} (the newest {} are kept)",
+                state.config.trace_cache
+            ))
+        })?;
+    serde_json::to_value(&*trace)
+        .map(Json)
+        .map_err(|e| ApiError::internal(e.to_string()))
+}

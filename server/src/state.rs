@@ -1,0 +1,151 @@
+//! What every request shares: the current index snapshot, the model, the
+//! tokenizers, the shipped pipelines, the caches and the limits.
+
+use crate::auth::Keys;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::writes::Writes;
+use bubble_assembly::{Pipeline, Trace};
+use bubble_index::bubble_ingest::TokenCounter;
+use bubble_index::{Embedder, Index};
+use lru::LruCache;
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::Semaphore;
+
+/// The server's shared state (behind an `Arc` in every handler).
+pub struct AppState {
+    pub(crate) config: Config,
+    pub(crate) keys: Keys,
+    /// The generation readers answer from; swapped whole after a commit,
+    /// so a request keeps the snapshot it started with.
+    snapshot: RwLock<Option<Arc<Index>>>,
+    pub(crate) embedder: Option<Arc<Embedder>>,
+    pub(crate) ranker: Option<bubble_rank::Ranker>,
+    counters: Mutex<HashMap<String, Arc<TokenCounter>>>,
+    pub(crate) pipelines: HashMap<&'static str, Arc<Pipeline>>,
+    pub(crate) traces: Mutex<LruCache<String, Arc<Trace>>>,
+    /// Finished answers keyed by index generation and request.
+    pub(crate) results: Mutex<LruCache<(u64, String), Arc<serde_json::Value>>>,
+    /// Requests admitted (computing or waiting); past it, 503.
+    pub(crate) admitted: Arc<Semaphore>,
+    /// Requests computing at once.
+    pub(crate) workers: Arc<Semaphore>,
+    pub(crate) metrics: Metrics,
+    pub(crate) writes: Writes,
+    pub(crate) notices: Vec<String>,
+}
+
+/// What `bubble serve` hands the server.
+pub struct Parts {
+    /// The index folder (created on the first write if missing).
+    pub index_dir: PathBuf,
+    /// The embedding model, or `None` for BM25 only.
+    pub embedder: Option<Arc<Embedder>>,
+    /// The RankGen-style heads, if loaded.
+    pub ranker: Option<bubble_rank::Ranker>,
+    /// Configuration.
+    pub config: Config,
+    /// Notices to report at start and in `/readyz` (BM25 only...).
+    pub notices: Vec<String>,
+}
+
+fn cache<K: std::hash::Hash + Eq, V>(n: usize) -> Mutex<LruCache<K, V>> {
+    Mutex::new(LruCache::new(
+        NonZeroUsize::new(n.max(1)).unwrap_or(NonZeroUsize::MIN),
+    ))
+}
+
+impl AppState {
+    /// Opens the index's writer (it holds the writer lock) and its
+    /// current snapshot, parses the shipped pipelines.
+    pub fn new(parts: Parts) -> Result<Arc<AppState>, crate::ServerError> {
+        let Parts {
+            index_dir,
+            embedder,
+            ranker,
+            config,
+            notices,
+        } = parts;
+        let mut pipelines = HashMap::new();
+        for (name, json) in bubble_assembly::pipelines::ALL {
+            let p = Pipeline::from_json(json)
+                .map_err(|e| crate::ServerError::Config(format!("shipped pipeline {name}: {e}")))?;
+            pipelines.insert(name, Arc::new(p));
+        }
+        let (workers, queue) = (config.limits.workers, config.limits.queue);
+        let state = Arc::new_cyclic(|weak| AppState {
+            keys: Keys::new(&config.keys),
+            snapshot: RwLock::new(None),
+            embedder: embedder.clone(),
+            ranker,
+            counters: Mutex::new(HashMap::new()),
+            pipelines,
+            traces: cache(config.trace_cache),
+            results: cache(config.result_cache),
+            admitted: Arc::new(Semaphore::new(workers + queue)),
+            workers: Arc::new(Semaphore::new(workers)),
+            metrics: Metrics::default(),
+            writes: Writes::placeholder(weak.clone()),
+            notices,
+            config,
+        });
+        let first = state.writes.start(&index_dir, embedder)?;
+        state.set_snapshot(first);
+        Ok(state)
+    }
+
+    /// The snapshot a request answers from.
+    pub(crate) fn snapshot(&self) -> Result<Arc<Index>, ApiError> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| ApiError::unavailable("the index is empty: upsert a document first"))
+    }
+
+    /// The snapshot, if the index has one.
+    pub(crate) fn current(&self) -> Option<Arc<Index>> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_snapshot(&self, index: Option<Index>) {
+        if let Some(index) = index {
+            *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(index));
+        }
+    }
+
+    /// The counter of a named tokenizer (built once; never a file path a
+    /// client could choose): the index's own, or a tiktoken encoding.
+    pub(crate) fn counter(
+        &self,
+        name: Option<&str>,
+        index: &Index,
+    ) -> Result<Arc<TokenCounter>, ApiError> {
+        let indexed = index.manifest().tokenizer.as_str();
+        let name = name.unwrap_or(indexed);
+        const NAMED: [&str; 4] = ["cl100k_base", "o200k_base", "p50k_base", "r50k_base"];
+        if name != indexed && !NAMED.contains(&name) {
+            return Err(ApiError::bad_request(format!(
+                "unknown tokenizer {name:?}: use one of {} or the index's own ({indexed})",
+                NAMED.join(", ")
+            )));
+        }
+        let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = counters.get(name) {
+            return Ok(c.clone());
+        }
+        let counter = Arc::new(
+            TokenCounter::by_name(name)
+                .map_err(|e| ApiError::internal(format!("tokenizer {name}: {e}")))?,
+        );
+        counters.insert(name.to_string(), counter.clone());
+        Ok(counter)
+    }
+}

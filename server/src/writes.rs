@@ -1,0 +1,228 @@
+//! The write path: one thread owns the index's [`Writer`]; upserts and
+//! deletes queue to it, and each time it wakes it stages everything queued
+//! and commits once (group commit), then answers every request of the
+//! batch and swaps the readers' snapshot. A 2xx therefore means durable.
+//! Compaction runs on the same thread when the queue is empty.
+
+use crate::error::{ApiError, ServerError};
+use crate::state::AppState;
+use bubble_index::{BuildOptions, BuildReport, Compaction, Embedder, Index, IndexError, Writer};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// Most changes staged into one commit.
+const MAX_BATCH: usize = 512;
+
+/// A change a client asked for.
+pub(crate) enum Change {
+    Upsert { id: String, bytes: Vec<u8> },
+    Delete { id: String },
+}
+
+/// What a committed change did.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Written {
+    pub id: String,
+    /// False when the content was already the index's (nothing committed).
+    pub changed: bool,
+    /// The generation that holds the change.
+    pub generation: u64,
+    /// Problems found inside the document (it is indexed nonetheless).
+    pub warnings: Vec<String>,
+}
+
+struct Job {
+    change: Change,
+    reply: oneshot::Sender<Result<Written, ApiError>>,
+}
+
+/// The queue to the writer thread.
+pub(crate) struct Writes {
+    state: Weak<AppState>,
+    sender: Mutex<Option<Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// Changes queued or being committed (for `/metrics`).
+    pub(crate) queued: std::sync::atomic::AtomicUsize,
+}
+
+impl Writes {
+    pub(crate) fn placeholder(state: Weak<AppState>) -> Writes {
+        Writes {
+            state,
+            sender: Mutex::new(None),
+            thread: Mutex::new(None),
+            queued: Default::default(),
+        }
+    }
+
+    /// Opens the writer on its thread; returns the current snapshot.
+    pub(crate) fn start(
+        &self,
+        index_dir: &Path,
+        embedder: Option<Arc<Embedder>>,
+    ) -> Result<Option<Index>, ServerError> {
+        let (tx, rx) = channel::<Job>();
+        let (ready_tx, ready_rx) = channel::<Result<Option<Index>, IndexError>>();
+        let dir = index_dir.to_path_buf();
+        let state = self.state.clone();
+        let thread = std::thread::Builder::new()
+            .name("bubble-writer".into())
+            .spawn(move || {
+                let opts = BuildOptions {
+                    // Commits stay cheap; compaction runs when the queue is idle.
+                    compaction: Compaction {
+                        automatic: false,
+                        ..Compaction::default()
+                    },
+                    ..BuildOptions::default()
+                };
+                let writer = Writer::open(&dir, &opts, embedder.as_deref());
+                let mut writer = match writer.and_then(|w| w.reader().map(|r| (w, r))) {
+                    Ok((w, reader)) => {
+                        let _ = ready_tx.send(Ok(reader));
+                        w
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                run(&mut writer, &rx, &state);
+            })?;
+        let first = ready_rx
+            .recv()
+            .map_err(|_| ServerError::Config("the writer thread stopped while opening".into()))??;
+        *self.sender.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        *self.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(thread);
+        Ok(first)
+    }
+
+    /// Queues `change` and waits for its commit.
+    pub(crate) async fn submit(&self, change: Change) -> Result<Written, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        {
+            let sender = self.sender.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(sender) = sender.as_ref() else {
+                return Err(ApiError::unavailable("the server is shutting down"));
+            };
+            self.queued
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            sender
+                .send(Job { change, reply })
+                .map_err(|_| ApiError::unavailable("the writer has stopped"))?;
+        }
+        answer
+            .await
+            .map_err(|_| ApiError::internal("the writer stopped before committing"))?
+    }
+
+    /// Stops taking changes, commits what is queued, and waits for it.
+    pub(crate) fn close(&self) {
+        self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The writer thread's loop: until every sender is gone, take what is
+/// queued, stage it, commit once, answer, swap the snapshot.
+fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let count = batch.len();
+        let mut staged = Vec::with_capacity(count);
+        for job in batch {
+            match stage(writer, job.change) {
+                Ok(w) => staged.push((job.reply, w)),
+                Err(e) => {
+                    let _ = job.reply.send(Err(e));
+                }
+            }
+        }
+        let outcome = writer.commit(&mut BuildReport::default(), &mut |_| {});
+        let reader = outcome.as_ref().ok().map(|_| writer.reader());
+        let generation = writer.index().map_or(0, |i| i.manifest().generation);
+        let Some(state) = state.upgrade() else { return };
+        match (outcome, reader) {
+            (Ok(_), Some(Ok(reader))) => {
+                state.set_snapshot(reader);
+                for (reply, mut w) in staged {
+                    w.generation = generation;
+                    let _ = reply.send(Ok(w));
+                }
+            }
+            (Err(e), _) | (Ok(_), Some(Err(e))) => {
+                tracing::error!("commit failed: {e}");
+                for (reply, _) in staged {
+                    let _ = reply.send(Err(ApiError::internal(format!("commit failed: {e}"))));
+                }
+            }
+            (Ok(_), None) => {}
+        }
+        let left = state
+            .writes
+            .queued
+            .fetch_sub(count, std::sync::atomic::Ordering::Relaxed)
+            - count;
+        // Compaction waits for a moment with nothing queued.
+        if left == 0 && writer.needs_compaction() {
+            compact(writer, &state);
+        }
+    }
+}
+
+fn compact(writer: &mut Writer<'_>, state: &AppState) {
+    let started = std::time::Instant::now();
+    match writer.compact(&mut BuildReport::default(), &mut |_| {}) {
+        Ok(_) => match writer.reader() {
+            Ok(reader) => {
+                state.set_snapshot(reader);
+                tracing::info!("compacted in {:.1} s", started.elapsed().as_secs_f64());
+            }
+            Err(e) => tracing::error!("reopening after compaction: {e}"),
+        },
+        Err(e) => tracing::error!("compaction failed: {e}"),
+    }
+}
+
+/// Stages one change; a bad document is the client's error, not the batch's.
+fn stage(writer: &mut Writer<'_>, change: Change) -> Result<Written, ApiError> {
+    match change {
+        Change::Upsert { id, bytes } => {
+            let before = writer.file_hash(&id);
+            let warnings = writer.upsert(&id, &bytes).map_err(|e| match e {
+                IndexError::BadPath(_) => ApiError::bad_request(format!("bad document id {id:?}")),
+                other => ApiError::bad_request(format!("document {id:?}: {other}")),
+            })?;
+            let changed = writer.file_hash(&id) != before;
+            Ok(Written {
+                id,
+                changed,
+                generation: 0,
+                warnings,
+            })
+        }
+        Change::Delete { id } => {
+            if !writer.delete(&id) {
+                return Err(ApiError::not_found(format!("no document {id:?}")));
+            }
+            Ok(Written {
+                id,
+                changed: true,
+                generation: 0,
+                warnings: Vec::new(),
+            })
+        }
+    }
+}
