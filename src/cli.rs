@@ -312,6 +312,43 @@ pub enum EvalCommand {
     /// How the index scales: build, open, search and one-file updates on
     /// generated corpora (BM25 only).
     Scale(EvalScaleArgs),
+    /// The REST server under load (SciFact claims as queries): closed loop,
+    /// open loop, mixed with upserts, against the same work in process.
+    Load(EvalLoadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalLoadArgs {
+    /// The SciFact index (`bubble eval retrieval --dataset scifact` builds
+    /// it); copied into the work folder first, since the mixed run writes.
+    #[arg(long, default_value = ".bubble/eval/scifact/index")]
+    pub index: PathBuf,
+    /// The SciFact export zip: its test and training claims are the queries.
+    #[arg(long, default_value = "../shared/data/scifact/scifact.zip")]
+    pub data: PathBuf,
+    /// Work folder (the copied index).
+    #[arg(long, default_value = ".bubble/load")]
+    pub work: PathBuf,
+    /// Concurrent clients (closed and mixed loops; senders of the open loop).
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// Seconds per scenario.
+    #[arg(long, default_value_t = 30.0)]
+    pub seconds: f64,
+    /// Requests per second of the open loop.
+    #[arg(long, default_value_t = 50.0)]
+    pub rate: f64,
+    /// Share of the mixed loop's requests that are document upserts.
+    #[arg(long, default_value_t = 0.1)]
+    pub upserts: f64,
+    /// Token budget of each context request.
+    #[arg(long, default_value_t = 1024)]
+    pub budget: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Args)]

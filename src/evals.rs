@@ -3,7 +3,7 @@
 
 use crate::cli::{
     CompressDataset, Dataset, EvalAblationArgs, EvalBubbleArgs, EvalCommand, EvalCompressArgs,
-    EvalDocsArgs, EvalRetrievalArgs, EvalScaleArgs, EvalUnitsArgs,
+    EvalDocsArgs, EvalLoadArgs, EvalRetrievalArgs, EvalScaleArgs, EvalUnitsArgs,
 };
 use crate::commands::load_embedder_noisily;
 use crate::progress::BuildBar;
@@ -20,7 +20,76 @@ pub fn run(what: EvalCommand) -> Result<ExitCode> {
         EvalCommand::Compress(args) => eval_compress(args),
         EvalCommand::Docs(args) => eval_docs(args),
         EvalCommand::Scale(args) => eval_scale(args),
+        EvalCommand::Load(args) => eval_load(args),
     }
+}
+
+fn eval_load(args: EvalLoadArgs) -> Result<ExitCode> {
+    let mut queries: Vec<String> = Vec::new();
+    for set in [
+        bubble_eval::scifact::load(&args.data),
+        bubble_eval::scifact::load_train(&args.data),
+    ] {
+        let set = set.with_context(|| format!("loading SciFact from {}", args.data.display()))?;
+        queries.extend(set.queries.into_iter().map(|q| q.text));
+    }
+    queries.sort();
+    queries.dedup();
+    let copy = args.work.join("index");
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy).with_context(|| format!("clearing {}", copy.display()))?;
+    }
+    copy_dir(&args.index, &copy).with_context(|| {
+        format!(
+            "copying {} (build it with bubble eval retrieval --dataset scifact)",
+            args.index.display()
+        )
+    })?;
+    let embedder = load_embedder_noisily(&args.model)?;
+    let writer_embedder = match embedder {
+        Some(_) => load_embedder_noisily(&args.model)?.map(std::sync::Arc::new),
+        None => None,
+    };
+    let ranker = crate::commands::load_ranker(&args.model, embedder.as_ref())?;
+    let config = bubble_server::Config {
+        // Every request is computed: the figures are work, not lookups.
+        result_cache: 0,
+        ..bubble_server::Config::default()
+    };
+    let state = bubble_server::AppState::new(bubble_server::Parts {
+        index_dir: copy,
+        embedder: embedder.map(std::sync::Arc::new),
+        writer_embedder,
+        ranker,
+        config,
+        notices: Vec::new(),
+    })?;
+    let opts = bubble_server::load::LoadOptions {
+        queries,
+        budget: args.budget,
+        clients: args.clients,
+        seconds: args.seconds,
+        rate: args.rate,
+        upserts: args.upserts,
+    };
+    let rows = bubble_server::load::run(state, &opts)?;
+    print_result(args.json, &rows, || bubble_server::load::table(&rows))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Copies a folder tree (an index: plain files and folders).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else if entry.file_name() != bubble_index::LOCK_FILE {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 fn eval_scale(args: EvalScaleArgs) -> Result<ExitCode> {

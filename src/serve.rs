@@ -21,6 +21,10 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         config.validate()?;
     }
     let (embedder, notice) = load_embedder(&args.model)?;
+    let writer_embedder = match embedder {
+        Some(_) => load_embedder(&args.model)?.0.map(Arc::new),
+        None => None,
+    };
     let ranker = load_ranker(&args.model, embedder.as_ref())?;
     let mut notices: Vec<String> = notice.into_iter().collect();
     if config.keys.is_empty() {
@@ -36,6 +40,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     let state = AppState::new(Parts {
         index_dir: args.index.clone(),
         embedder: embedder.map(Arc::new),
+        writer_embedder,
         ranker,
         config,
         notices,

@@ -7,7 +7,8 @@
 //! side on separate cores while each stays deterministic (its points go in
 //! one at a time, in ord order). A search asks every graph and merges.
 //! Readers load a graph on its first search with its points memory-mapped
-//! from the dump, so a reader's heap holds the links, not the vectors.
+//! from the dump, so a reader's heap holds the links, not the vectors, and
+//! every open generation that links the same graph file shares one load.
 
 use crate::error::IndexError;
 use crate::filter::Both;
@@ -15,9 +16,10 @@ use crate::manifest::GraphPart;
 use crate::matrix_file;
 use crate::vectors::UnitCosine;
 use hnsw_rs::prelude::{AnnT, Hnsw, HnswIo, ReloadOptions};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// Most vectors one graph takes before the next starts (a file is never
 /// split, so a graph may pass it by less than one file).
@@ -120,7 +122,31 @@ fn write_one(dir: &Path, name: &str, files: &[String]) -> Result<(), IndexError>
 /// A graph a reader may search, loaded on first use.
 pub(crate) struct Graph {
     name: String,
-    loaded: OnceLock<Result<Loaded, String>>,
+    loaded: OnceLock<Result<Arc<Loaded>, String>>,
+}
+
+/// Graphs loaded in this process, by the identity (device, inode) of their
+/// graph file. An appended generation hard-links its predecessor's graph
+/// files, so a server that reopens the index after every commit finds the
+/// graph already loaded instead of reading it again; a graph is freed when
+/// no open index uses it.
+static LOADED: Mutex<BTreeMap<(u64, u64), Weak<Loaded>>> = Mutex::new(BTreeMap::new());
+
+/// The loaded graph `name` of folder `dir`, shared with every other open
+/// generation that links the same file.
+fn load_shared(dir: &Path, name: &str) -> Result<Arc<Loaded>, String> {
+    use std::os::unix::fs::MetadataExt;
+    let path = dir.join(&files_of(name)[0]);
+    let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let key = (meta.dev(), meta.ino());
+    let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(graph) = loaded.get(&key).and_then(Weak::upgrade) {
+        return Ok(graph);
+    }
+    loaded.retain(|_, g| g.strong_count() > 0);
+    let graph = Arc::new(Loaded::load(dir, name)?);
+    loaded.insert(key, Arc::downgrade(&graph));
+    Ok(graph)
 }
 
 impl Graph {
@@ -142,7 +168,7 @@ impl Graph {
     ) -> Result<Vec<(u32, f32)>, IndexError> {
         let loaded = self
             .loaded
-            .get_or_init(|| Loaded::load(dir, &self.name))
+            .get_or_init(|| load_shared(dir, &self.name))
             .as_ref()
             .map_err(|e| IndexError::Hnsw(e.clone()))?;
         let found = match filter {

@@ -10,8 +10,10 @@
 #![deny(missing_docs)]
 
 mod auth;
+pub mod client;
 mod config;
 mod error;
+pub mod load;
 mod metrics;
 mod routes;
 mod state;

@@ -27,9 +27,9 @@ pub struct AppState {
     pub(crate) ranker: Option<bubble_rank::Ranker>,
     counters: Mutex<HashMap<String, Arc<TokenCounter>>>,
     pub(crate) pipelines: HashMap<&'static str, Arc<Pipeline>>,
-    pub(crate) traces: Mutex<LruCache<String, Arc<Trace>>>,
+    traces: Option<Mutex<LruCache<String, Arc<Trace>>>>,
     /// Finished answers keyed by index generation and request.
-    pub(crate) results: Mutex<LruCache<(u64, String), Arc<serde_json::Value>>>,
+    results: Option<Mutex<LruCache<ResultKey, Arc<serde_json::Value>>>>,
     /// Requests admitted (computing or waiting); past it, 503.
     pub(crate) admitted: Arc<Semaphore>,
     /// Requests computing at once.
@@ -43,8 +43,12 @@ pub struct AppState {
 pub struct Parts {
     /// The index folder (created on the first write if missing).
     pub index_dir: PathBuf,
-    /// The embedding model, or `None` for BM25 only.
+    /// The embedding model for queries, or `None` for BM25 only.
     pub embedder: Option<Arc<Embedder>>,
+    /// A second session of the same model for the writer, so that a commit
+    /// embedding new documents never holds up a query's embedding (one
+    /// session runs one call at a time); `None` shares `embedder`.
+    pub writer_embedder: Option<Arc<Embedder>>,
     /// The RankGen-style heads, if loaded.
     pub ranker: Option<bubble_rank::Ranker>,
     /// Configuration.
@@ -53,11 +57,13 @@ pub struct Parts {
     pub notices: Vec<String>,
 }
 
-fn cache<K: std::hash::Hash + Eq, V>(n: usize) -> Mutex<LruCache<K, V>> {
-    Mutex::new(LruCache::new(
-        NonZeroUsize::new(n.max(1)).unwrap_or(NonZeroUsize::MIN),
-    ))
+/// An LRU of `n` entries; `None` (off) for 0.
+fn cache<K: std::hash::Hash + Eq, V>(n: usize) -> Option<Mutex<LruCache<K, V>>> {
+    NonZeroUsize::new(n).map(|n| Mutex::new(LruCache::new(n)))
 }
+
+/// A result cache's key: the index generation and the request as JSON.
+pub(crate) type ResultKey = (u64, String);
 
 impl AppState {
     /// Opens the index's writer (it holds the writer lock) and its
@@ -66,6 +72,7 @@ impl AppState {
         let Parts {
             index_dir,
             embedder,
+            writer_embedder,
             ranker,
             config,
             notices,
@@ -93,7 +100,9 @@ impl AppState {
             notices,
             config,
         });
-        let first = state.writes.start(&index_dir, embedder)?;
+        let first = state
+            .writes
+            .start(&index_dir, writer_embedder.or(embedder))?;
         state.set_snapshot(first);
         Ok(state)
     }
@@ -147,5 +156,44 @@ impl AppState {
         );
         counters.insert(name.to_string(), counter.clone());
         Ok(counter)
+    }
+
+    /// A cached answer to `key`, counting the hit or miss.
+    pub(crate) fn cached(&self, key: &ResultKey) -> Option<Arc<serde_json::Value>> {
+        let hit = self.results.as_ref().and_then(|c| {
+            c.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(key)
+                .cloned()
+        });
+        let counter = match hit {
+            Some(_) => &self.metrics.cache_hits,
+            None => &self.metrics.cache_misses,
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        hit
+    }
+
+    /// Keeps an answer for later identical requests.
+    pub(crate) fn remember(&self, key: ResultKey, value: Arc<serde_json::Value>) {
+        if let Some(c) = &self.results {
+            c.lock().unwrap_or_else(|p| p.into_inner()).put(key, value);
+        }
+    }
+
+    /// Keeps a trace for `GET /v1/traces/{id}`.
+    pub(crate) fn keep_trace(&self, trace: Trace) {
+        if let Some(c) = &self.traces {
+            c.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .put(trace.trace_id.clone(), Arc::new(trace));
+        }
+    }
+
+    /// A kept trace.
+    pub(crate) fn trace(&self, id: &str) -> Option<Arc<Trace>> {
+        self.traces
+            .as_ref()
+            .and_then(|c| c.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned())
     }
 }

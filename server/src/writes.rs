@@ -16,6 +16,11 @@ use tokio::sync::oneshot;
 
 /// Most changes staged into one commit.
 const MAX_BATCH: usize = 512;
+/// Appended store segments before a compaction. A server commits one
+/// small segment per batch, and a compaction stalls writes for as long as
+/// it takes (seconds at SciFact's size), so it waits for many more
+/// segments than the CLI's 32; the tombstone share still triggers it.
+const MAX_SEGMENTS: usize = 1024;
 
 /// A change a client asked for.
 pub(crate) enum Change {
@@ -76,6 +81,7 @@ impl Writes {
                     // Commits stay cheap; compaction runs when the queue is idle.
                     compaction: Compaction {
                         automatic: false,
+                        max_segments: MAX_SEGMENTS,
                         ..Compaction::default()
                     },
                     ..BuildOptions::default()
@@ -150,7 +156,18 @@ fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
                 }
             }
         }
+        let started = std::time::Instant::now();
         let outcome = writer.commit(&mut BuildReport::default(), &mut |_| {});
+        if let Ok(c) = &outcome {
+            tracing::info!(
+                changes = staged.len(),
+                embedded = c.embedded,
+                embed_s = c.embed_seconds,
+                write_s = c.write_seconds,
+                total_s = started.elapsed().as_secs_f64(),
+                "commit"
+            );
+        }
         let reader = outcome.as_ref().ok().map(|_| writer.reader());
         let generation = writer.index().map_or(0, |i| i.manifest().generation);
         let Some(state) = state.upgrade() else { return };

@@ -86,6 +86,14 @@ pub(crate) async fn batch(
     Ok(Json(serde_json::json!({ "results": results })))
 }
 
+/// A context request's answer computed here, with no HTTP: what the load
+/// benchmark compares the server against.
+pub(crate) fn answer_json(state: &AppState, body: &[u8]) -> Result<Arc<Value>, ApiError> {
+    let req: ContextRequest = parse_json(body)?;
+    check(state, &req)?;
+    answer(state, &req)
+}
+
 /// Refuses out-of-range requests before any work.
 fn check(state: &AppState, req: &ContextRequest) -> Result<(), ApiError> {
     let l = &state.config.limits;
@@ -166,22 +174,9 @@ fn answer(state: &AppState, req: &ContextRequest) -> Result<Arc<Value>, ApiError
         ))
         .unwrap_or_default(),
     );
-    if let Some(hit) = state
-        .results
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-    {
-        state
-            .metrics
-            .cache_hits
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Ok(hit.clone());
+    if let Some(hit) = state.cached(&key) {
+        return Ok(hit);
     }
-    state
-        .metrics
-        .cache_misses
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let pipeline = pipeline(state, req.pipeline.as_ref())?;
     let counter = state.counter(req.tokenizer.as_deref(), &index)?;
     let ctx = bubble_assembly::Context {
@@ -203,16 +198,8 @@ fn answer(state: &AppState, req: &ContextRequest) -> Result<Arc<Value>, ApiError
         value["trace"] =
             serde_json::to_value(&trace).map_err(|e| ApiError::internal(e.to_string()))?;
     }
-    state
-        .traces
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .put(trace.trace_id.clone(), Arc::new(trace));
+    state.keep_trace(trace);
     let value = Arc::new(value);
-    state
-        .results
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .put(key, value.clone());
+    state.remember(key, value.clone());
     Ok(value)
 }

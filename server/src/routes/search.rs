@@ -92,22 +92,9 @@ fn run(state: &AppState, req: &Search) -> Result<Arc<Value>, ApiError> {
         generation,
         serde_json::to_string(&("search", req)).unwrap_or_default(),
     );
-    if let Some(hit) = state
-        .results
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-    {
-        state
-            .metrics
-            .cache_hits
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Ok(hit.clone());
+    if let Some(hit) = state.cached(&key) {
+        return Ok(hit);
     }
-    state
-        .metrics
-        .cache_misses
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut sr = SearchRequest::new(req.query.clone());
     sr.mode = req.mode;
     sr.k = req.k;
@@ -124,10 +111,6 @@ fn run(state: &AppState, req: &Search) -> Result<Arc<Value>, ApiError> {
     let mut value = serde_json::to_value(&resp).map_err(|e| ApiError::internal(e.to_string()))?;
     value["generation"] = generation.into();
     let value = Arc::new(value);
-    state
-        .results
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .put(key, value.clone());
+    state.remember(key, value.clone());
     Ok(value)
 }

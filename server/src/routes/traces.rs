@@ -16,18 +16,12 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, Scope::Read)?;
-    let trace = state
-        .traces
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&id)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no recent trace {id:?} (the newest {} are kept)",
-                state.config.trace_cache
-            ))
-        })?;
+    let trace = state.trace(&id).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no recent trace {id:?} (the newest {} are kept)",
+            state.config.trace_cache
+        ))
+    })?;
     serde_json::to_value(&*trace)
         .map(Json)
         .map_err(|e| ApiError::internal(e.to_string()))
