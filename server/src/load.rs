@@ -214,14 +214,7 @@ fn closed_loop(
                     let (status, acked) = if is_upsert {
                         upsert(&mut conn, i, &opts.queries[i % opts.queries.len()])
                     } else {
-                        let body = context_body(&opts.queries[i % opts.queries.len()], opts.budget);
-                        let r = conn.request(
-                            "POST",
-                            "/v1/context",
-                            &[("content-type", "application/json")],
-                            &body,
-                        );
-                        (r.map_or(599, |r| r.status), None)
+                        (send_context(&mut conn, opts, i), None)
                     };
                     let ms = started.elapsed().as_secs_f64() * 1e3;
                     let into = if is_upsert { &writes } else { &tally };
@@ -242,6 +235,19 @@ fn closed_loop(
         tally.into_inner().unwrap_or_else(|p| p.into_inner()),
         writes.into_inner().unwrap_or_else(|p| p.into_inner()),
     )
+}
+
+/// Sends the context request for query `i`; its status, 599 when the
+/// connection failed.
+fn send_context(conn: &mut Conn, opts: &LoadOptions, i: usize) -> u16 {
+    let body = context_body(&opts.queries[i % opts.queries.len()], opts.budget);
+    conn.request(
+        "POST",
+        "/v1/context",
+        &[("content-type", "application/json")],
+        &body,
+    )
+    .map_or(599, |r| r.status)
 }
 
 /// Upserts document `load/doc-<i>.md`; its id and content hash when acknowledged.
@@ -286,14 +292,7 @@ fn open_loop(addr: SocketAddr, opts: &LoadOptions, seconds: f64, next: &AtomicUs
                         std::thread::sleep(wait);
                     }
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let body = context_body(&opts.queries[i % opts.queries.len()], opts.budget);
-                    let r = conn.request(
-                        "POST",
-                        "/v1/context",
-                        &[("content-type", "application/json")],
-                        &body,
-                    );
-                    let status = r.map_or(599, |r| r.status);
+                    let status = send_context(&mut conn, opts, i);
                     let ms = Instant::now().saturating_duration_since(due).as_secs_f64() * 1e3;
                     tally
                         .lock()
