@@ -774,3 +774,70 @@ fn sigterm_finishes_in_flight_writes_and_exits() {
         assert_eq!(*s == 200, held, "t{w}: status {s}, held {held}");
     }
 }
+
+/// `/openapi.json` describes exactly the routes the router serves: every
+/// documented operation answers (not the fallback's 404 or a 405), and
+/// every route these tests use is documented.
+#[test]
+fn openapi_lists_every_route_the_router_serves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    acme_index(&idx, true);
+    let server = Server::start(&idx, &["--no-embed"], &[]);
+    let r = server.call("GET", "/openapi.json", b"");
+    assert_eq!(r.status, 200);
+    let api = r.value();
+    assert!(
+        api["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        api["openapi"]
+    );
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in api["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(
+                op["responses"].is_object(),
+                "{method} {path} has no responses"
+            );
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let used: std::collections::BTreeSet<(String, String)> = [
+        ("POST", "/v1/context"),
+        ("POST", "/v1/context/batch"),
+        ("POST", "/v1/search"),
+        ("GET", "/v1/traces/{id}"),
+        ("GET", "/v1/documents"),
+        ("GET", "/v1/documents/{id}"),
+        ("PUT", "/v1/documents/{id}"),
+        ("DELETE", "/v1/documents/{id}"),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+    ]
+    .iter()
+    .map(|(m, p)| (m.to_string(), p.to_string()))
+    .collect();
+    assert_eq!(
+        documented, used,
+        "documented routes differ from the served ones"
+    );
+    for (method, path) in &documented {
+        let concrete = path.replace("{id}", "x.md");
+        let r = http(
+            server.addr,
+            method,
+            &concrete,
+            &[("content-type", "application/json")],
+            b"{}",
+        );
+        let fallback =
+            r.status == 404 && String::from_utf8_lossy(&r.body).contains("no such route");
+        assert!(
+            !fallback && r.status != 405,
+            "{method} {concrete}: {}",
+            r.status
+        );
+    }
+}

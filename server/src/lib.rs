@@ -15,6 +15,7 @@ mod config;
 mod error;
 pub mod load;
 mod metrics;
+mod openapi;
 mod routes;
 mod state;
 mod work;
@@ -29,46 +30,33 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{get, post, put};
 use axum::Router;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Every route the server answers, as `(method, path)`.
-pub const ROUTES: [(&str, &str); 11] = [
-    ("POST", "/v1/context"),
-    ("POST", "/v1/context/batch"),
-    ("POST", "/v1/search"),
-    ("GET", "/v1/traces/{id}"),
-    ("GET", "/v1/documents"),
-    ("GET", "/v1/documents/{id}"),
-    ("PUT", "/v1/documents/{id}"),
-    ("DELETE", "/v1/documents/{id}"),
-    ("GET", "/healthz"),
-    ("GET", "/readyz"),
-    ("GET", "/metrics"),
-];
-
-/// The router over `state`.
+/// The router over `state`; its OpenAPI document, generated from the
+/// same handlers, is kept in `state` for `/openapi.json`.
 pub fn router(state: Arc<AppState>) -> Router {
     use routes::*;
-    Router::new()
-        .route("/v1/context", post(context::context))
-        .route("/v1/context/batch", post(context::batch))
-        .route("/v1/search", post(search::search))
-        .route("/v1/traces/{id}", get(traces::get))
-        .route("/v1/documents", get(documents::list))
-        .route(
-            "/v1/documents/{*id}",
-            put(documents::put)
-                .delete(documents::delete)
-                .get(documents::get),
-        )
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .fallback(|| async { ApiError::not_found("no such route") })
+    use utoipa::OpenApi;
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(context::context))
+        .routes(routes!(context::batch))
+        .routes(routes!(search::search))
+        .routes(routes!(traces::get))
+        .routes(routes!(documents::list))
+        .routes(routes!(documents::put, documents::delete, documents::get))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .routes(routes!(openapi::spec))
+        .split_for_parts();
+    let _ = state.openapi.set(openapi::render(&api));
+    router
+        .fallback(|| async { ApiError::not_found("no such route (see /openapi.json)") })
         .method_not_allowed_fallback(|| async {
             ApiError {
                 status: axum::http::StatusCode::METHOD_NOT_ALLOWED,

@@ -37,6 +37,8 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) writes: Writes,
     pub(crate) notices: Vec<String>,
+    /// The OpenAPI document, rendered once the router is built.
+    pub(crate) openapi: std::sync::OnceLock<String>,
 }
 
 /// What `bubble serve` hands the server.
@@ -99,6 +101,7 @@ impl AppState {
             writes: Writes::placeholder(weak.clone()),
             notices,
             config,
+            openapi: std::sync::OnceLock::new(),
         });
         let first = state
             .writes

@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 /// A context request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContextRequest {
     query: String,
@@ -25,6 +25,7 @@ pub(crate) struct ContextRequest {
     tokenizer: Option<String>,
     /// A shipped pipeline's name, or an inline spec.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pipeline: Option<Value>,
     #[serde(default)]
     filters: Filters,
@@ -36,12 +37,14 @@ pub(crate) struct ContextRequest {
     fill: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BatchRequest {
     requests: Vec<ContextRequest>,
 }
 
+/// A context bubble for a query.
+#[utoipa::path(post, path = "/v1/context", request_body = ContextRequest, tag = "context", responses((status = 200, description = "the bubble, its spans and trace id", body = Object), (status = 400, description = "bad request", body = crate::openapi::ErrorBody), (status = 401, description = "no or unknown key", body = crate::openapi::ErrorBody), (status = 503, description = "shed, timed out or no index", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn context(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -54,6 +57,8 @@ pub(crate) async fn context(
     Ok(Json((*answer).clone()))
 }
 
+/// Several context requests in one call.
+#[utoipa::path(post, path = "/v1/context/batch", request_body = BatchRequest, tag = "context", responses((status = 200, description = "one answer or error per request", body = Object), (status = 400, description = "bad request", body = crate::openapi::ErrorBody), (status = 401, description = "no or unknown key", body = crate::openapi::ErrorBody), (status = 503, description = "shed, timed out or no index", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn batch(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,

@@ -21,9 +21,9 @@ use std::sync::Arc;
 const MAX_PAGE: usize = 1000;
 
 /// A JSON upsert body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Upsert {
+pub(crate) struct Upsert {
     content: String,
     /// `markdown`, `html`, `text`, `csv`, `tsv` or `jsonl`: must agree
     /// with the id's extension when given.
@@ -51,6 +51,8 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Upserts a document (JSON `{"content", "format"}`, or the raw bytes); a 2xx means committed.
+#[utoipa::path(put, path = "/v1/documents/{*id}", params(("id" = String, Path, description = "the name the index records the document under, e.g. docs/guide.md")), request_body = Upsert, tag = "documents", responses((status = 200, description = "committed: the generation holding it", body = Object), (status = 400, description = "bad request", body = crate::openapi::ErrorBody), (status = 401, description = "no or unknown key", body = crate::openapi::ErrorBody), (status = 503, description = "shed, timed out or no index", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn put(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -85,6 +87,8 @@ pub(crate) async fn put(
     ))
 }
 
+/// Removes a document; a 2xx means committed.
+#[utoipa::path(delete, path = "/v1/documents/{*id}", params(("id" = String, Path, description = "the name the index records the document under, e.g. docs/guide.md")), tag = "documents", responses((status = 200, description = "committed", body = Object), (status = 400, description = "bad request", body = crate::openapi::ErrorBody), (status = 401, description = "no or unknown key", body = crate::openapi::ErrorBody), (status = 503, description = "shed, timed out or no index", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn delete(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -98,6 +102,8 @@ pub(crate) async fn delete(
     ))
 }
 
+/// A document's content hash and records.
+#[utoipa::path(get, path = "/v1/documents/{*id}", params(("id" = String, Path, description = "the name the index records the document under, e.g. docs/guide.md")), tag = "documents", responses((status = 200, description = "the document", body = Object), (status = 400, description = "bad request", body = crate::openapi::ErrorBody), (status = 401, description = "no or unknown key", body = crate::openapi::ErrorBody), (status = 503, description = "shed, timed out or no index", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -129,8 +135,9 @@ pub(crate) async fn get(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct Page {
     #[serde(default)]
     offset: usize,
@@ -142,6 +149,8 @@ fn default_limit() -> usize {
     100
 }
 
+/// Document ids and content hashes, in id order.
+#[utoipa::path(get, path = "/v1/documents", params(Page), tag = "documents", responses((status = 200, description = "a page of ids", body = Object), (status = 400, description = "bad request", body = crate::openapi::ErrorBody), (status = 401, description = "no or unknown key", body = crate::openapi::ErrorBody), (status = 503, description = "shed, timed out or no index", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,

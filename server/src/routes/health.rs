@@ -11,10 +11,14 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+/// The process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "alive", body = Object)))]
 pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// An index to answer from: its generation, counts and notices.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "ready", body = Object), (status = 503, description = "no index yet", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     let index = state.snapshot()?;
     let m = index.manifest();
@@ -28,6 +32,8 @@ pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Va
     })))
 }
 
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "metrics", content_type = "text/plain", body = String)))]
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let (generation, spans, files) = state.current().map_or((0.0, 0.0, 0.0), |i| {
         let m = i.manifest();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 const MAX_FILTERS: usize = 64;
 
 /// A request's restriction of what retrieval may return.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Filters {
     /// Globs on document ids (any may match).

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum FusionName {
     #[default]
@@ -23,11 +23,12 @@ enum FusionName {
 }
 
 /// A search request.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Search {
+pub(crate) struct Search {
     query: String,
     #[serde(default)]
+    #[schema(value_type = String, example = "hybrid")]
     mode: Mode,
     #[serde(default = "default_k")]
     k: usize,
@@ -59,6 +60,8 @@ fn default_dense_weight() -> f32 {
     0.5
 }
 
+/// Hits with every channel's rank and score.
+#[utoipa::path(post, path = "/v1/search", request_body = Search, tag = "search", responses((status = 200, description = "hits, best first", body = Object), (status = 400, description = "bad request", body = crate::openapi::ErrorBody), (status = 401, description = "no or unknown key", body = crate::openapi::ErrorBody), (status = 503, description = "shed, timed out or no index", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn search(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,

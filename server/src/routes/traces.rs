@@ -10,6 +10,8 @@ use axum::Json;
 use serde_json::Value;
 use std::sync::Arc;
 
+/// A recent trace.
+#[utoipa::path(get, path = "/v1/traces/{id}", params(("id" = String, Path, description = "the trace id a context answer gave")), tag = "context", responses((status = 200, description = "the trace", body = Object), (status = 404, description = "not kept", body = crate::openapi::ErrorBody), (status = 401, description = "no or unknown key", body = crate::openapi::ErrorBody), (status = 503, description = "shed, timed out or no index", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn get(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
