@@ -39,7 +39,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     let addr = config.addr;
     let state = AppState::new(Parts {
         index_dir: args.index.clone(),
-        embedder: embedder.map(Arc::new),
+        embedder: embedder.map(|e| Arc::new(e.with_query_cache(config.query_cache))),
         writer_embedder,
         ranker,
         config,

@@ -79,6 +79,9 @@ pub struct Embedder {
     id: String,
     dim: usize,
     batch: usize,
+    /// Recent query vectors, when a server asked for them
+    /// ([`Embedder::with_query_cache`]): a repeated question skips the model.
+    queries: Option<Mutex<lru::LruCache<String, Vec<f32>>>>,
 }
 
 /// What makes the vectors.
@@ -155,6 +158,7 @@ impl Embedder {
                 Device::Cpu => CPU_BATCH,
                 Device::Cuda => GPU_BATCH,
             },
+            queries: None,
         })
     }
 
@@ -168,7 +172,15 @@ impl Embedder {
             id: format!("synthetic-{dim}"),
             dim,
             batch: CPU_BATCH,
+            queries: None,
         }
+    }
+
+    /// Keeps the vectors of the last `n` distinct queries (0: none). The
+    /// model is deterministic, so a cached vector is the one it would give.
+    pub fn with_query_cache(mut self, n: usize) -> Embedder {
+        self.queries = std::num::NonZeroUsize::new(n).map(|n| Mutex::new(lru::LruCache::new(n)));
+        self
     }
 
     /// The unit vector a synthetic embedder gives `text`.
@@ -377,9 +389,25 @@ impl Embedder {
 
     /// Embeds one query.
     pub fn embed_query(&self, query: &str) -> Result<Vec<f32>, IndexError> {
-        self.embed(&[query.to_string()])?
+        let cache = self.queries.as_ref();
+        if let Some(v) = cache.and_then(|c| {
+            c.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(query)
+                .cloned()
+        }) {
+            return Ok(v);
+        }
+        let v = self
+            .embed(&[query.to_string()])?
             .pop()
-            .ok_or_else(|| IndexError::Model("no vector returned".into()))
+            .ok_or_else(|| IndexError::Model("no vector returned".into()))?;
+        if let Some(c) = cache {
+            c.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .put(query.to_string(), v.clone());
+        }
+        Ok(v)
     }
 }
 

@@ -19,8 +19,10 @@ pub struct Config {
     pub keys: Vec<Key>,
     /// Recent traces kept for `GET /v1/traces/{id}`.
     pub trace_cache: usize,
-    /// Query vectors and results kept (each cache).
+    /// Answers kept, keyed by index generation and request (0: off).
     pub result_cache: usize,
+    /// Query vectors kept, by query text (0: off).
+    pub query_cache: usize,
 }
 
 /// Caps on what one request may ask and on how many run at once.
@@ -55,6 +57,7 @@ impl Default for Config {
             keys: Vec::new(),
             trace_cache: 1024,
             result_cache: 4096,
+            query_cache: 4096,
         }
     }
 }
