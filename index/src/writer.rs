@@ -25,6 +25,7 @@ use crate::{BuildReport, Progress};
 use bubble_ingest::{parse_file, Document, IngestOptions, TokenCounter};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// When a commit rewrites the whole index instead of appending.
@@ -69,7 +70,8 @@ pub(crate) enum Change {
 pub struct Writer<'e> {
     dir: PathBuf,
     _lock: WriterLock,
-    previous: Option<Index>,
+    /// Shared with the readers a server hands out ([`Writer::reader`]).
+    previous: Option<Arc<Index>>,
     embedder: Option<&'e Embedder>,
     tokenizer: String,
     counter: TokenCounter,
@@ -127,12 +129,12 @@ impl<'e> Writer<'e> {
     ) -> Result<Writer<'e>, IndexError> {
         let lock = WriterLock::acquire(index_dir)?;
         let previous = match generation::current(index_dir)? {
-            Some(_) => Some(Index::open(index_dir)?),
+            Some(_) => Some(Arc::new(Index::open(index_dir)?)),
             None => None,
         };
-        let tokenizer = resolve_tokenizer(previous.as_ref(), opts.tokenizer.as_deref())?;
+        let tokenizer = resolve_tokenizer(previous.as_deref(), opts.tokenizer.as_deref())?;
         let counter = TokenCounter::by_name(&tokenizer)?;
-        let reembed_all = check_embedding(previous.as_ref(), embedder, opts.reembed)?;
+        let reembed_all = check_embedding(previous.as_deref(), embedder, opts.reembed)?;
         // Vectors pooled before sections shared windows: only blocks that had
         // a window to themselves were pooled as they are now (`embed_store.rs`).
         let repool = embedder.is_some()
@@ -140,7 +142,7 @@ impl<'e> Writer<'e> {
                 .as_ref()
                 .and_then(|p| p.manifest().embedding.as_ref())
                 .is_some_and(|info| info.pooling != POOLING);
-        let root = resolve_root(previous.as_ref(), opts.root.as_deref())?;
+        let root = resolve_root(previous.as_deref(), opts.root.as_deref())?;
         Ok(Writer {
             dir: index_dir.to_path_buf(),
             _lock: lock,
@@ -169,18 +171,15 @@ impl<'e> Writer<'e> {
 
     /// The committed index this writer started from (or last committed).
     pub fn index(&self) -> Option<&Index> {
-        self.previous.as_ref()
+        self.previous.as_deref()
     }
 
-    /// A reader of the last committed generation, for a server to swap in
-    /// after a commit: opened without hashing the files again, since this
-    /// writer wrote or verified every one of them. `None` before the first
-    /// commit of a new index.
-    pub fn reader(&self) -> Result<Option<Index>, IndexError> {
-        match &self.previous {
-            Some(_) => Index::open_committed(&self.dir).map(Some),
-            None => Ok(None),
-        }
+    /// The last committed generation, for a server to swap in after a
+    /// commit: the writer's own open of it, shared (it wrote or verified
+    /// every file, and reopening would repeat that work per commit).
+    /// `None` before the first commit of a new index.
+    pub fn reader(&self) -> Option<Arc<Index>> {
+        self.previous.clone()
     }
 
     /// The content hash the index will hold for `path` after the next
@@ -198,7 +197,7 @@ impl<'e> Writer<'e> {
         if let Some(open) = &self.open {
             return open.file_hash(path).map(str::to_string);
         }
-        let files = self.previous.as_ref()?.store().files();
+        let files = self.previous.as_deref()?.store().files();
         let i = files.binary_search_by(|f| f.path.as_str().cmp(path)).ok()?;
         Some(files[i].content_hash.clone())
     }
@@ -276,14 +275,14 @@ impl<'e> Writer<'e> {
     ) -> Result<(), IndexError> {
         let mut open = match self.open.take() {
             Some(open) => open,
-            None => OpenGeneration::open(&self.dir, self.previous.as_ref())?,
+            None => OpenGeneration::open(&self.dir, self.previous.as_deref())?,
         };
         let mut upserts = Vec::new();
         for (path, change) in std::mem::take(&mut self.pending) {
             match change {
                 Change::Upsert { hash, docs } => upserts.push((path, hash, docs)),
                 Change::Delete => {
-                    open.remove(&path, self.previous.as_ref());
+                    open.remove(&path, self.previous.as_deref());
                 }
             }
         }
@@ -292,7 +291,7 @@ impl<'e> Writer<'e> {
         let written = open.flush(
             upserts,
             &self.settings(plan),
-            self.previous.as_ref(),
+            self.previous.as_deref(),
             report,
             progress,
         );
@@ -314,7 +313,7 @@ impl<'e> Writer<'e> {
         if self.previous.is_some() && nothing && !self.rewrites() {
             generation::sweep_leftovers(&self.dir)?;
             return Ok(CommitReport {
-                manifest: self.previous.as_ref().map(|p| p.manifest().clone()),
+                manifest: self.previous.as_deref().map(|p| p.manifest().clone()),
                 ..CommitReport::default()
             });
         }
@@ -330,7 +329,7 @@ impl<'e> Writer<'e> {
             self.flush(report, progress)?;
             let open = match self.open.take() {
                 Some(open) => open,
-                None => OpenGeneration::open(&self.dir, self.previous.as_ref())?,
+                None => OpenGeneration::open(&self.dir, self.previous.as_deref())?,
             };
             out.compacted = self.previous.is_none();
             out.embedded += open.embedded;
@@ -338,7 +337,7 @@ impl<'e> Writer<'e> {
             let plan = Settings::plan_for(self.units, true, false);
             let manifest = open.finish(&self.settings(plan))?;
             // The next commit starts from this one.
-            self.previous = Some(Index::open_committed(&self.dir)?);
+            self.previous = Some(Arc::new(Index::open_committed(&self.dir)?));
             if self.compaction.automatic && self.needs_compaction() {
                 out.compacted = true;
                 self.rewrite(&mut out, report, progress)?
@@ -357,7 +356,7 @@ impl<'e> Writer<'e> {
     /// Whether the committed index has passed the compaction thresholds.
     pub fn needs_compaction(&self) -> bool {
         self.previous
-            .as_ref()
+            .as_deref()
             .is_some_and(|p| needs_compaction(p, &self.compaction))
     }
 
@@ -373,7 +372,7 @@ impl<'e> Writer<'e> {
             // Chunks already written go in first, as their own commit.
             let plan = Settings::plan_for(self.units, true, false);
             open.finish(&self.settings(plan))?;
-            self.previous = Some(Index::open_committed(&self.dir)?);
+            self.previous = Some(Arc::new(Index::open_committed(&self.dir)?));
         }
         self.compact = true;
         self.commit(report, progress)
@@ -391,7 +390,7 @@ impl<'e> Writer<'e> {
         let mut open = OpenGeneration::open(&self.dir, None)?;
         let mut staged = std::mem::take(&mut self.pending);
         self.pending_spans = 0;
-        let prev = self.previous.as_ref();
+        let prev = self.previous.as_deref();
         let committed = prev.iter().flat_map(|p| p.store().files());
         let mut paths: Vec<&str> = committed
             .clone()
@@ -437,7 +436,7 @@ impl<'e> Writer<'e> {
         out.embed_seconds += open.embed_seconds;
         let manifest = open.finish(&settings)?;
         // The next commit starts from this one.
-        self.previous = Some(Index::open_committed(&self.dir)?);
+        self.previous = Some(Arc::new(Index::open_committed(&self.dir)?));
         Ok(manifest)
     }
 }

@@ -127,9 +127,9 @@ impl AppState {
             .clone()
     }
 
-    pub(crate) fn set_snapshot(&self, index: Option<Index>) {
+    pub(crate) fn set_snapshot(&self, index: Option<Arc<Index>>) {
         if let Some(index) = index {
-            *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(index));
+            *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Some(index);
         }
     }
 

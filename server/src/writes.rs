@@ -69,9 +69,9 @@ impl Writes {
         &self,
         index_dir: &Path,
         embedder: Option<Arc<Embedder>>,
-    ) -> Result<Option<Index>, ServerError> {
+    ) -> Result<Option<Arc<Index>>, ServerError> {
         let (tx, rx) = channel::<Job>();
-        let (ready_tx, ready_rx) = channel::<Result<Option<Index>, IndexError>>();
+        let (ready_tx, ready_rx) = channel::<Result<Option<Arc<Index>>, IndexError>>();
         let dir = index_dir.to_path_buf();
         let state = self.state.clone();
         let thread = std::thread::Builder::new()
@@ -87,9 +87,9 @@ impl Writes {
                     ..BuildOptions::default()
                 };
                 let writer = Writer::open(&dir, &opts, embedder.as_deref());
-                let mut writer = match writer.and_then(|w| w.reader().map(|r| (w, r))) {
-                    Ok((w, reader)) => {
-                        let _ = ready_tx.send(Ok(reader));
+                let mut writer = match writer {
+                    Ok(w) => {
+                        let _ = ready_tx.send(Ok(w.reader()));
                         w
                     }
                     Err(e) => {
@@ -168,24 +168,22 @@ fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
                 "commit"
             );
         }
-        let reader = outcome.as_ref().ok().map(|_| writer.reader());
         let generation = writer.index().map_or(0, |i| i.manifest().generation);
         let Some(state) = state.upgrade() else { return };
-        match (outcome, reader) {
-            (Ok(_), Some(Ok(reader))) => {
-                state.set_snapshot(reader);
+        match outcome {
+            Ok(_) => {
+                state.set_snapshot(writer.reader());
                 for (reply, mut w) in staged {
                     w.generation = generation;
                     let _ = reply.send(Ok(w));
                 }
             }
-            (Err(e), _) | (Ok(_), Some(Err(e))) => {
+            Err(e) => {
                 tracing::error!("commit failed: {e}");
                 for (reply, _) in staged {
                     let _ = reply.send(Err(ApiError::internal(format!("commit failed: {e}"))));
                 }
             }
-            (Ok(_), None) => {}
         }
         let left = state
             .writes
@@ -202,13 +200,10 @@ fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
 fn compact(writer: &mut Writer<'_>, state: &AppState) {
     let started = std::time::Instant::now();
     match writer.compact(&mut BuildReport::default(), &mut |_| {}) {
-        Ok(_) => match writer.reader() {
-            Ok(reader) => {
-                state.set_snapshot(reader);
-                tracing::info!("compacted in {:.1} s", started.elapsed().as_secs_f64());
-            }
-            Err(e) => tracing::error!("reopening after compaction: {e}"),
-        },
+        Ok(_) => {
+            state.set_snapshot(writer.reader());
+            tracing::info!("compacted in {:.1} s", started.elapsed().as_secs_f64());
+        }
         Err(e) => tracing::error!("compaction failed: {e}"),
     }
 }

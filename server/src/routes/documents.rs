@@ -82,9 +82,7 @@ pub(crate) async fn put(
         bytes
     };
     let written = state.writes.submit(Change::Upsert { id, bytes }).await?;
-    Ok(Json(
-        serde_json::to_value(written).map_err(|e| ApiError::internal(e.to_string()))?,
-    ))
+    written_json(written)
 }
 
 /// Removes a document; a 2xx means committed.
@@ -97,9 +95,7 @@ pub(crate) async fn delete(
     authorize(&state, &headers, Scope::Write)?;
     check_id(&id)?;
     let written = state.writes.submit(Change::Delete { id }).await?;
-    Ok(Json(
-        serde_json::to_value(written).map_err(|e| ApiError::internal(e.to_string()))?,
-    ))
+    written_json(written)
 }
 
 /// A document's content hash and records.
@@ -181,4 +177,11 @@ pub(crate) async fn list(
         "generation": index.manifest().generation,
         "documents": shown,
     })))
+}
+
+/// A committed change's answer.
+fn written_json(written: crate::writes::Written) -> Result<Json<Value>, ApiError> {
+    serde_json::to_value(written)
+        .map(Json)
+        .map_err(|e| ApiError::internal(e.to_string()))
 }
