@@ -18,6 +18,13 @@ pub enum Command {
     Index(IndexArgs),
     /// Search an index.
     Search(SearchArgs),
+    /// Check every block of an index against its checksums (opening and
+    /// queries check only the blocks they read).
+    Verify {
+        /// The index folder.
+        #[arg(long)]
+        index: PathBuf,
+    },
     /// Build a context bubble: the best cited context for a query within a
     /// token budget, with an audit trace.
     Context(ContextArgs),

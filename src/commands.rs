@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Index(args) => index(args),
         Command::Search(args) => search(args),
+        Command::Verify { index } => verify(&index),
         Command::Context(args) => context(args),
         Command::Trace {
             what: TraceCommand::Show { file },
@@ -246,6 +247,22 @@ fn print_report(r: &BuildReport, notice: Option<&str>) {
     if let Some(n) = notice {
         println!("{n}");
     }
+}
+
+fn verify(dir: &std::path::Path) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let index = Index::open(dir)?;
+    index.verify()?;
+    let sums = &index.manifest().checksums;
+    let bytes: u64 = sums.values().map(|s| s.bytes).sum();
+    println!(
+        "ok: {} files, {:.1} MB checked in {:.2} s (generation {})",
+        sums.len(),
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        index.manifest().generation
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn search(args: SearchArgs) -> Result<ExitCode> {

@@ -159,6 +159,11 @@ pub fn assemble_filtered(
             })
         })
         .collect();
+    // Every lookup above read spans and vectors that a damaged block may
+    // have turned into "absent": no bubble is built on them.
+    index
+        .damage()
+        .map_err(bubble_retrieval::RetrievalError::from)?;
     Ok((
         BubbleOutput {
             bubble,

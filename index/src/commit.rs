@@ -14,7 +14,7 @@
 //!   from-scratch build of the same files has.
 
 use crate::builder::UnitCoverage;
-use crate::checksums;
+use crate::checksums::{self, FileSum};
 use crate::embed::Embedder;
 use crate::embed_store::{embed_store, EmbedPlan};
 use crate::error::{IndexError, IoContext};
@@ -97,7 +97,7 @@ pub(crate) struct OpenGeneration {
     staged: Staged,
     number: u64,
     /// Appending: the previous generation's folder and checksums.
-    base: Option<(std::path::PathBuf, BTreeMap<String, String>)>,
+    base: Option<(std::path::PathBuf, BTreeMap<String, FileSum>)>,
     next_ord: u32,
     next_doc: u32,
     segments: Vec<String>,
@@ -159,7 +159,7 @@ impl OpenGeneration {
             .chain(&m.vector_files)
             .chain(&m.unit_files)
             .cloned()
-            .chain(m.graphs.iter().flat_map(|g| graph::files_of(&g.name)));
+            .chain(m.graphs.iter().map(|g| graph::file_of(&g.name)));
         for name in carried {
             if prev_dir.join(&name).exists() {
                 link(&prev_dir.join(&name), &dir.join(&name))?;
@@ -169,7 +169,11 @@ impl OpenGeneration {
             !n.ends_with(".lock")
         })?;
         Ok(OpenGeneration {
-            text: TextWriter::open(&tantivy_dir)?,
+            text: TextWriter::open(
+                &tantivy_dir,
+                prev.files()
+                    .text_directory(&tantivy_dir, TANTIVY_DIR, true)?,
+            )?,
             staged,
             number,
             base: Some((prev_dir.to_path_buf(), m.checksums.clone())),
@@ -414,7 +418,7 @@ fn content_id(files: &[FileEntry], settings: &Settings<'_>) -> String {
 fn write_manifest(
     dir: &Path,
     manifest: &Manifest,
-    previous: Option<(&Path, &BTreeMap<String, String>)>,
+    previous: Option<(&Path, &BTreeMap<String, FileSum>)>,
 ) -> Result<Manifest, IndexError> {
     let manifest = Manifest {
         checksums: checksums::compute(dir, MANIFEST_FILE, previous)?,

@@ -36,15 +36,3 @@ impl Both<'_> {
         self.0.is_none_or(|a| a.contains(ord)) && self.1.is_none_or(|a| a.contains(ord))
     }
 }
-
-impl hnsw_rs::prelude::FilterT for Both<'_> {
-    fn hnsw_filter(&self, id: &usize) -> bool {
-        self.contains(*id as u32)
-    }
-}
-
-impl hnsw_rs::prelude::FilterT for Allowed {
-    fn hnsw_filter(&self, id: &usize) -> bool {
-        self.contains(*id as u32)
-    }
-}

@@ -1,38 +1,30 @@
-//! HNSW graphs (hnsw_rs, cosine) over the block vectors of a fresh write.
+//! The HNSW graphs ([`crate::hnsw`]) over the block vectors of a fresh write.
 //!
 //! One graph per run of vector files holding up to [`GRAPH_POINTS`]
-//! vectors, not one over the whole index: building a graph holds its
-//! points in memory, so a bounded graph keeps the build's memory flat at
-//! millions of spans, and graphs are independent, so they build side by
+//! vectors, not one over the whole index: a build maps the points of the
+//! graph it is building, so a bounded graph keeps the build's memory flat
+//! at millions of spans, and graphs are independent, so they build side by
 //! side on separate cores while each stays deterministic (its points go in
 //! one at a time, in ord order). A search asks every graph and merges.
-//! Readers load a graph on its first search with its points memory-mapped
-//! from the dump, so a reader's heap holds the links, not the vectors, and
-//! every open generation that links the same graph file shares one load.
 
+use crate::checksums::GenerationFiles;
 use crate::error::IndexError;
-use crate::filter::Both;
+use crate::hnsw;
 use crate::manifest::GraphPart;
 use crate::matrix_file;
-use crate::vectors::UnitCosine;
-use hnsw_rs::prelude::{AnnT, Hnsw, HnswIo, ReloadOptions};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::Mutex;
 
 /// Most vectors one graph takes before the next starts (a file is never
 /// split, so a graph may pass it by less than one file).
 pub(crate) const GRAPH_POINTS: usize = 131_072;
-/// Graphs built at once: each holds its points while it builds.
+/// Graphs built at once: each maps its points while it builds.
 const BUILD_THREADS: usize = 2;
-const MAX_NB_CONNECTION: usize = 16;
-const EF_CONSTRUCTION: usize = 200;
-const MAX_LAYER: usize = 16;
 
-/// The two files hnsw_rs dumps for graph `name`.
-pub(crate) fn files_of(name: &str) -> [String; 2] {
-    [format!("{name}.hnsw.graph"), format!("{name}.hnsw.data")]
+/// The file of graph `name`.
+pub(crate) fn file_of(name: &str) -> String {
+    format!("{name}.graph")
 }
 
 /// Builds the graphs over the vector files `files` of folder `dir` (in
@@ -96,141 +88,121 @@ pub(crate) fn write_all(
 fn write_one(dir: &Path, name: &str, files: &[String]) -> Result<(), IndexError> {
     let mut mapped = Vec::with_capacity(files.len());
     for file in files {
-        mapped.push(matrix_file::Mapped::open(&dir.join(file), 4)?);
+        mapped.push(matrix_file::Mapped::fresh(&dir.join(file), 4)?);
     }
-    let total: usize = mapped.iter().map(|m| m.len()).sum();
-    let hnsw: Hnsw<'_, f32, UnitCosine> = Hnsw::new(
-        MAX_NB_CONNECTION,
-        total.max(1),
-        MAX_LAYER,
-        EF_CONSTRUCTION,
-        UnitCosine,
-    );
-    // One at a time, in ord order: the graph draws each point's layer from
-    // a seeded generator, so a fixed order gives the same graph for the same
-    // vectors on every rebuild (parallel insertion does not).
-    for part in &mapped {
-        for i in 0..part.len() {
-            hnsw.insert_slice((part.row::<f32>(i), part.ord(i) as usize));
+    hnsw::build(&Rows::new(&mapped), &dir.join(file_of(name)))
+}
+
+/// The rows of consecutive vector files, numbered as one run: a graph's
+/// nodes.
+pub(crate) struct Rows<'a> {
+    parts: &'a [matrix_file::Mapped],
+    /// The node number of each part's first row.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl<'a> Rows<'a> {
+    pub(crate) fn new(parts: &'a [matrix_file::Mapped]) -> Rows<'a> {
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut len = 0;
+        for p in parts {
+            starts.push(len);
+            len += p.len();
+        }
+        Rows { parts, starts, len }
+    }
+
+    /// The part and row of `node`.
+    fn locate(&self, node: u32) -> Option<(&matrix_file::Mapped, usize)> {
+        let node = node as usize;
+        let i = self.starts.partition_point(|&s| s <= node).checked_sub(1)?;
+        let row = node - self.starts[i];
+        let part = self.parts.get(i)?;
+        (row < part.len()).then_some((part, row))
+    }
+
+    /// The span ord of `node` (`u32::MAX` for none).
+    pub(crate) fn ord(&self, node: u32) -> u32 {
+        self.locate(node).map_or(u32::MAX, |(p, r)| p.ord(r))
+    }
+}
+
+impl hnsw::Points for Rows<'_> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn vector(&self, node: u32) -> Result<&[f32], IndexError> {
+        match self.locate(node) {
+            Some((part, row)) => Ok(part.row::<f32>(row)),
+            None => Err(IndexError::Corrupt {
+                path: Default::default(),
+                detail: format!("graph node {node} has no vector"),
+            }),
         }
     }
-    hnsw.file_dump(dir, name)
-        .map_err(|e| IndexError::Hnsw(e.to_string()))?;
-    Ok(())
 }
 
-/// A graph a reader may search, loaded on first use.
+/// A graph a reader searches: its file, mapped at open.
 pub(crate) struct Graph {
-    name: String,
-    loaded: OnceLock<Result<Arc<Loaded>, String>>,
-}
-
-/// Graphs loaded in this process, by the identity (device, inode) of their
-/// graph file. An appended generation hard-links its predecessor's graph
-/// files, so a server that reopens the index after every commit finds the
-/// graph already loaded instead of reading it again; a graph is freed when
-/// no open index uses it.
-static LOADED: Mutex<BTreeMap<(u64, u64), Weak<Loaded>>> = Mutex::new(BTreeMap::new());
-
-/// The loaded graph `name` of folder `dir`, shared with every other open
-/// generation that links the same file.
-fn load_shared(dir: &Path, name: &str) -> Result<Arc<Loaded>, String> {
-    use std::os::unix::fs::MetadataExt;
-    let path = dir.join(&files_of(name)[0]);
-    let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let key = (meta.dev(), meta.ino());
-    let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(graph) = loaded.get(&key).and_then(Weak::upgrade) {
-        return Ok(graph);
-    }
-    loaded.retain(|_, g| g.strong_count() > 0);
-    let graph = Arc::new(Loaded::load(dir, name)?);
-    loaded.insert(key, Arc::downgrade(&graph));
-    Ok(graph)
+    file: hnsw::GraphFile,
+    /// The vector files it covers: `first..first + count` of the index's.
+    first: usize,
+    count: usize,
 }
 
 impl Graph {
-    pub(crate) fn new(name: &str) -> Graph {
-        Graph {
-            name: name.to_string(),
-            loaded: OnceLock::new(),
+    /// Maps graph `part` of folder `dir`, whose nodes are the rows of the
+    /// index's vector files `parts` from `first` on.
+    pub(crate) fn open(
+        files: &GenerationFiles,
+        part: &GraphPart,
+        first: usize,
+        parts: &[matrix_file::Mapped],
+    ) -> Result<Graph, IndexError> {
+        let name = file_of(&part.name);
+        let path = files.dir().join(&name);
+        let file = hnsw::GraphFile::open(files.open(&name)?)?;
+        let rows = parts
+            .get(first..first + part.vector_files)
+            .map(|own| own.iter().map(|p| p.len()).sum::<usize>());
+        if rows != Some(file.len()) {
+            return Err(IndexError::Corrupt {
+                path,
+                detail: "the graph and its vector files disagree on the number of points".into(),
+            });
         }
+        Ok(Graph {
+            file,
+            first,
+            count: part.vector_files,
+        })
     }
 
-    /// The top `k` of this graph's points, as `(ord, cosine)`.
+    /// The top `k` of this graph's points that `keep` accepts, as `(ord,
+    /// cosine)`; `parts` are all of the index's vector files.
     pub(crate) fn search(
         &self,
-        dir: &Path,
+        parts: &[matrix_file::Mapped],
         query: &[f32],
         k: usize,
         ef: usize,
-        filter: Option<&Both<'_>>,
+        keep: &dyn Fn(u32) -> bool,
     ) -> Result<Vec<(u32, f32)>, IndexError> {
-        let loaded = self
-            .loaded
-            .get_or_init(|| load_shared(dir, &self.name))
-            .as_ref()
-            .map_err(|e| IndexError::Hnsw(e.clone()))?;
-        let found = match filter {
-            None => loaded.graph().search(query, k, ef),
-            Some(f) => loaded.graph().search_filter(query, k, ef, Some(f)),
-        };
+        let own = parts
+            .get(self.first..self.first + self.count)
+            .ok_or_else(|| IndexError::Corrupt {
+                path: Default::default(),
+                detail: "a graph covers vector files the index lacks".into(),
+            })?;
+        let rows = Rows::new(own);
+        let found = self
+            .file
+            .search(&rows, query, k, ef, &|node| keep(rows.ord(node)))?;
         Ok(found
             .into_iter()
-            .map(|n| (n.d_id as u32, 1.0 - n.distance))
+            .map(|n| (rows.ord(n.node), 1.0 - n.distance))
             .collect())
-    }
-}
-
-/// A loaded graph and the loader whose mapping its points borrow.
-///
-/// hnsw_rs ties a memory-mapped graph's lifetime to its loader, which owns
-/// the mapping. The loader lives on the heap (its address never changes)
-/// and is freed only after the graph is dropped, so the borrow the graph
-/// holds stays valid for as long as it exists.
-struct Loaded {
-    graph: std::mem::ManuallyDrop<Hnsw<'static, f32, UnitCosine>>,
-    loader: *mut HnswIo,
-}
-
-// SAFETY: the graph is only searched through `&self` (hnsw_rs's search
-// takes `&self` and its points are behind `Arc`/`RwLock`), and the loader
-// is never touched again until drop.
-unsafe impl Send for Loaded {}
-unsafe impl Sync for Loaded {}
-
-impl Loaded {
-    fn load(dir: &Path, name: &str) -> Result<Loaded, String> {
-        let options = ReloadOptions::default().set_mmap(true);
-        let loader = Box::into_raw(Box::new(HnswIo::new_with_options(dir, name, options)));
-        // SAFETY: `loader` is a fresh, unique allocation; it is freed in
-        // `Drop` after the graph borrowing it, or here on failure.
-        let graph = unsafe { (*loader).load_hnsw::<f32, UnitCosine>() };
-        match graph {
-            Ok(graph) => Ok(Loaded {
-                graph: std::mem::ManuallyDrop::new(graph),
-                loader,
-            }),
-            Err(e) => {
-                // SAFETY: no graph borrows the loader.
-                drop(unsafe { Box::from_raw(loader) });
-                Err(format!("loading graph {name} in {}: {e}", dir.display()))
-            }
-        }
-    }
-
-    fn graph(&self) -> &Hnsw<'static, f32, UnitCosine> {
-        &self.graph
-    }
-}
-
-impl Drop for Loaded {
-    fn drop(&mut self) {
-        // SAFETY: the graph goes first, then the loader it borrowed from;
-        // neither is used again.
-        unsafe {
-            std::mem::ManuallyDrop::drop(&mut self.graph);
-            drop(Box::from_raw(self.loader));
-        }
     }
 }

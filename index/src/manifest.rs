@@ -1,12 +1,13 @@
 //! The manifest: what an index generation holds and how it was built.
 
+use crate::checksums::FileSum;
 use crate::error::{IndexError, IoContext};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Bumped whenever the on-disk layout changes; older indexes are refused.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The embedding model of an index's vectors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +48,7 @@ pub struct Counts {
 /// (after the previous graph's) it covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GraphPart {
-    /// Basename of the graph's two hnsw_rs files.
+    /// The graph's name (its file is `<name>.graph`).
     pub name: String,
     /// Vector files it covers.
     pub vector_files: usize,
@@ -87,10 +88,9 @@ pub struct Manifest {
     /// Unit-vector files in ord order.
     #[serde(default)]
     pub unit_files: Vec<String>,
-    /// blake3 of each of the generation's files (path relative to it),
-    /// checked on open (`checksums.rs`). Empty in indexes from before it.
-    #[serde(default)]
-    pub checksums: BTreeMap<String, String>,
+    /// Each of the generation's files (path relative to it): its length
+    /// and the blake3 of its sidecar of block checksums (`checksums/`).
+    pub checksums: BTreeMap<String, FileSum>,
 }
 
 impl Manifest {

@@ -1,10 +1,14 @@
 //! The one file layout of stored vectors (block vectors, unit vectors):
 //! `dim` and `n` as little-endian `u32`, then `n` span ords, then `n × dim`
 //! elements of a fixed width, synced on write and length-checked on read.
+//! Read through its checksums: the header and ords when it opens, each
+//! row when it is first read.
 
+use crate::checksums::Checked;
 use crate::error::{IndexError, IoContext};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Writes the header and ords, then `elements` (each `WIDTH` bytes), and syncs.
 pub(crate) fn write<const WIDTH: usize>(
@@ -29,10 +33,9 @@ pub(crate) fn write<const WIDTH: usize>(
 }
 
 /// Reads a file written by [`write`]: its dimension, ords and element bytes.
-pub(crate) fn read(path: &Path, width: usize) -> Result<(usize, Vec<u32>, Vec<u8>), IndexError> {
-    let m = Mapped::open(path, width)?;
+pub(crate) fn read(m: &Mapped) -> Result<(usize, Vec<u32>, Vec<u8>), IndexError> {
     let ords = (0..m.n).map(|i| m.ord(i)).collect();
-    let elements = m.map.get(8 + 4 * m.n..).unwrap_or(&[]).to_vec();
+    let elements = m.file.read(8 + 4 * m.n..m.file.len())?.to_vec();
     Ok((m.dim, ords, elements))
 }
 
@@ -49,38 +52,48 @@ pub(crate) fn count(path: &Path) -> Result<usize, IndexError> {
 /// A file written by [`write`], memory-mapped: its header checked, its
 /// ords and elements read in place.
 pub(crate) struct Mapped {
-    map: memmap2::Mmap,
+    file: Arc<Checked>,
     dim: usize,
     n: usize,
     width: usize,
 }
 
 impl Mapped {
-    /// Maps `path` (elements of `width` bytes) and checks its length.
-    pub(crate) fn open(path: &Path, width: usize) -> Result<Mapped, IndexError> {
-        let file = std::fs::File::open(path).io("opening", path)?;
-        // Safety: an index's files are written once and never modified.
-        let map = unsafe { memmap2::Mmap::map(&file) }.io("mapping", path)?;
+    /// Opens `file` (elements of `width` bytes), checks its length, and
+    /// reads its header and ords.
+    pub(crate) fn open(file: Arc<Checked>, width: usize) -> Result<Mapped, IndexError> {
         let corrupt = |detail: &str| IndexError::Corrupt {
-            path: path.to_path_buf(),
+            path: file.path().to_path_buf(),
             detail: detail.to_string(),
         };
-        let word = |i: usize| -> Option<u32> {
-            let w = map.get(i * 4..i * 4 + 4)?;
-            Some(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-        };
-        let (Some(dim), Some(n)) = (word(0), word(1)) else {
+        let header = file
+            .read(0..8.min(file.len()))?
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize)
+            .collect::<Vec<_>>();
+        let [dim, n] = header[..] else {
             return Err(corrupt("truncated header"));
         };
-        let (dim, n) = (dim as usize, n as usize);
         let expected = n
             .checked_mul(dim)
             .and_then(|c| c.checked_mul(width))
             .and_then(|c| c.checked_add(8 + 4 * n));
-        if expected != Some(map.len()) {
+        if expected != Some(file.len()) {
             return Err(corrupt("length does not match its header"));
         }
-        Ok(Mapped { map, dim, n, width })
+        // The ords are read by every lookup: check them once, now.
+        file.read(8..8 + 4 * n)?;
+        Ok(Mapped {
+            file,
+            dim,
+            n,
+            width,
+        })
+    }
+
+    /// A vector file this process has just written (see [`Checked::fresh`]).
+    pub(crate) fn fresh(path: &Path, width: usize) -> Result<Mapped, IndexError> {
+        Mapped::open(Checked::fresh(path)?, width)
     }
 
     /// Whether the ords strictly ascend ([`Mapped::row_of`] needs it).
@@ -101,7 +114,7 @@ impl Mapped {
     /// The ord of row `i` (`i` < `len`).
     pub(crate) fn ord(&self, i: usize) -> u32 {
         let at = 8 + 4 * i;
-        self.map
+        self.file
             .get(at..at + 4)
             .map_or(u32::MAX, |w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
     }
@@ -125,23 +138,29 @@ impl Mapped {
         None
     }
 
-    /// Row `i`, read in place (empty if out of range, or if `T` is not
-    /// the file's element width).
+    /// Row `i`, read in place: empty if out of range, if `T` is not the
+    /// file's element width, or if its bytes are damaged (which the file
+    /// then reports, [`Checked::damage`]).
     pub(crate) fn row<T: Element>(&self, i: usize) -> &[T] {
-        if std::mem::size_of::<T>() != self.width {
-            return &[];
+        self.try_row(i).unwrap_or(&[])
+    }
+
+    /// Row `i`, read in place; an error if its bytes are damaged.
+    pub(crate) fn try_row<T: Element>(&self, i: usize) -> Result<&[T], IndexError> {
+        if std::mem::size_of::<T>() != self.width || i >= self.n {
+            return Ok(&[]);
         }
         let size = self.dim * self.width;
         let at = 8 + 4 * self.n + i * size;
-        let bytes = self.map.get(at..at + size).unwrap_or(&[]);
+        let bytes = self.file.read(at..at + size)?;
         // Safety: `Element` types are plain values every bit pattern of
         // which is one; a misaligned head (never, for rows of a page-aligned
         // map) is refused rather than misread.
         let (head, row, tail) = unsafe { bytes.align_to::<T>() };
         if head.is_empty() && tail.is_empty() {
-            row
+            Ok(row)
         } else {
-            &[]
+            Ok(&[])
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Opening a committed index for reading.
 
+use crate::checksums::GenerationFiles;
 use crate::embed::Embedder;
 use crate::error::IndexError;
 use crate::filter::Allowed;
@@ -20,6 +21,7 @@ pub struct Index {
     dir: PathBuf,
     generation_dir: PathBuf,
     manifest: Manifest,
+    files: GenerationFiles,
     store: SpanStore,
     text: TextIndex,
     vectors: Option<VectorIndex>,
@@ -57,29 +59,19 @@ impl Index {
         }
     }
 
-    /// Opens the generation the writer itself just committed, without
-    /// hashing its files again: it wrote the new ones, and the ones it
-    /// linked were verified when it opened the generation before. Keeps a
-    /// commit's cost that of the change.
-    pub(crate) fn open_committed(index_dir: &Path) -> Result<Index, IndexError> {
-        let (_, dir) = generation::current(index_dir)?
-            .ok_or_else(|| IndexError::NotFound(index_dir.to_path_buf()))?;
-        Index::open_files(index_dir, &dir, Manifest::read(&dir.join(MANIFEST_FILE))?)
-    }
-
     fn open_generation(index_dir: &Path, dir: &Path) -> Result<Index, IndexError> {
         let manifest = Manifest::read(&dir.join(MANIFEST_FILE))?;
-        crate::checksums::verify(dir, &manifest.checksums)?;
-        Index::open_files(index_dir, dir, manifest)
-    }
-
-    fn open_files(index_dir: &Path, dir: &Path, manifest: Manifest) -> Result<Index, IndexError> {
-        let store = SpanStore::open(dir)?;
-        let text = TextIndex::open(&dir.join(TANTIVY_DIR))?;
+        let files = GenerationFiles::new(dir, manifest.checksums.clone());
+        let store = SpanStore::open(&files)?;
+        let tantivy = dir.join(TANTIVY_DIR);
+        let text = TextIndex::open(
+            &tantivy,
+            files.text_directory(&tantivy, TANTIVY_DIR, false)?,
+        )?;
         let tombstones = (store.dead_spans() > 0).then(|| store.live().clone());
         let vectors = match &manifest.embedding {
             Some(_) => Some(VectorIndex::open(
-                dir,
+                &files,
                 &manifest.vector_files,
                 &manifest.graphs,
                 tombstones,
@@ -88,17 +80,36 @@ impl Index {
         };
         let units = match manifest.unit_files.is_empty() {
             true => None,
-            false => Some(UnitVectors::read(dir, &manifest.unit_files)?),
+            false => Some(UnitVectors::read(&files, &manifest.unit_files)?),
         };
         Ok(Index {
             dir: index_dir.to_path_buf(),
             generation_dir: dir.to_path_buf(),
             manifest,
+            files,
             store,
             text,
             vectors,
             units,
         })
+    }
+
+    /// Reads every block of every file of the generation against its
+    /// checksum (opening and queries check only what they read): the
+    /// whole-index check, for `bubble index --verify` and for tests.
+    pub fn verify(&self) -> Result<(), IndexError> {
+        self.files.verify_all()
+    }
+
+    /// The damage any read of this generation found, as an error: a
+    /// lookup that met a damaged block answered "absent", so a request
+    /// that made one must fail instead of answering from what is left.
+    /// Retrieval and assembly ask at the end of every request.
+    pub fn damage(&self) -> Result<(), IndexError> {
+        match self.files.damage() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// The index folder.
@@ -109,6 +120,11 @@ impl Index {
     /// The generation's own folder.
     pub(crate) fn generation_dir(&self) -> &Path {
         &self.generation_dir
+    }
+
+    /// The generation's files, opened checked.
+    pub(crate) fn files(&self) -> &GenerationFiles {
+        &self.files
     }
 
     /// What this generation holds.

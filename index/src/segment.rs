@@ -10,17 +10,18 @@
 //! are global: a segment starts at `first_ord` / `first_doc`, so later
 //! segments can extend an index without renumbering earlier ones.
 //!
-//! Integrity: the generation's checksums cover the file before it is
-//! mapped (`checksums.rs`); every access is still bounds-checked, so a
+//! Integrity: every read goes through the file's block checksums
+//! (`checksums/`), and every access is bounds-checked besides, so a
 //! damaged table gives `None` or an error, never a panic.
 
+use crate::checksums::Checked;
 use crate::error::{IndexError, IoContext};
 use crate::store::DocEntry;
 use bubble_ingest::{Span, SpanKind};
-use memmap2::Mmap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const MAGIC: &[u8; 8] = b"BUBSEG01";
 /// Footer: magic, then first_ord, spans, first_doc, docs (u32 each), then
@@ -146,7 +147,7 @@ fn kind_byte(kind: SpanKind) -> u8 {
 /// An opened segment.
 pub(crate) struct Segment {
     path: PathBuf,
-    map: Mmap,
+    file: Arc<Checked>,
     first_ord: u32,
     spans: u32,
     first_doc: u32,
@@ -159,16 +160,15 @@ pub(crate) struct Segment {
 }
 
 impl Segment {
-    /// Maps `path` and checks that its tables fit the file.
-    pub(crate) fn open(path: &Path) -> Result<Segment, IndexError> {
-        let file = std::fs::File::open(path).io("opening", path)?;
-        // Safety: segment files are written once and never modified (a new
-        // commit writes new files), so the mapping cannot change under us.
-        let map = unsafe { Mmap::map(&file) }.io("mapping", path)?;
-        let len = map.len();
-        let footer = len
+    /// Opens segment `file` and checks that its tables fit it.
+    pub(crate) fn open(file: Arc<Checked>) -> Result<Segment, IndexError> {
+        let path = file.path().to_path_buf();
+        let path = path.as_path();
+        let len = file.len();
+        let at = len
             .checked_sub(FOOTER)
-            .and_then(|at| map.get(at..))
+            .ok_or_else(|| corrupt(path, "not a store segment (too short)"))?;
+        let footer = Some(file.read(at..len)?)
             .filter(|f| f.starts_with(MAGIC))
             .ok_or_else(|| corrupt(path, "not a store segment (bad footer)"))?;
         let u32_at = |i: usize| {
@@ -189,7 +189,7 @@ impl Segment {
             doc_offsets_at: u64_at(2),
             kinds_at: u64_at(3),
             ids_at: u64_at(4),
-            map,
+            file: file.clone(),
         };
         let (n, d) = (seg.spans as usize, seg.docs as usize);
         let fits = [
@@ -218,18 +218,24 @@ impl Segment {
     }
 
     fn word(&self, at: usize) -> Option<u32> {
-        let b = self.map.get(at..at + 4)?;
+        let b = self.file.get(at..at + 4)?;
         Some(u32::from_le_bytes(b.try_into().ok()?))
     }
 
     fn offset(&self, table: usize, i: usize) -> Option<usize> {
-        let b = self.map.get(table + 8 * i..table + 8 * i + 8)?;
+        let b = self.file.get(table + 8 * i..table + 8 * i + 8)?;
         Some(u64::from_le_bytes(b.try_into().ok()?) as usize)
     }
 
-    fn record(&self, table: usize, i: usize) -> Option<&[u8]> {
-        let (start, end) = (self.offset(table, i)?, self.offset(table, i + 1)?);
-        self.map.get(start..end.min(self.span_offsets_at))
+    fn record(&self, table: usize, i: usize) -> Result<&[u8], IndexError> {
+        let bounds = self.offset(table, i).zip(self.offset(table, i + 1));
+        let Some((start, end)) = bounds.filter(|(s, e)| s <= e && *e <= self.span_offsets_at)
+        else {
+            return Err(self.file.damage().unwrap_or_else(|| {
+                corrupt(&self.path, format!("record {i}: offsets out of range"))
+            }));
+        };
+        self.file.read(start..end)
     }
 
     /// The span at global `ord`, decoded.
@@ -250,9 +256,7 @@ impl Segment {
         i: usize,
         what: impl Fn() -> String,
     ) -> Result<T, IndexError> {
-        let bytes = self
-            .record(table, i)
-            .ok_or_else(|| corrupt(&self.path, format!("{}: offsets out of range", what())))?;
+        let bytes = self.record(table, i)?;
         postcard::from_bytes(bytes).map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))
     }
 
@@ -262,7 +266,10 @@ impl Segment {
         if i >= self.spans as usize {
             return None;
         }
-        let b = *self.map.get(self.kinds_at + i)?;
+        let b = *self
+            .file
+            .get(self.kinds_at + i..self.kinds_at + i + 1)?
+            .first()?;
         SpanKind::ALL.get(b as usize).copied()
     }
 
@@ -311,7 +318,7 @@ impl Segment {
         let key = id_key(id);
         let entry = |i: usize| -> Option<(u64, u32)> {
             let at = self.ids_at + ID_ENTRY * i;
-            let b = self.map.get(at..at + ID_ENTRY)?;
+            let b = self.file.get(at..at + ID_ENTRY)?;
             let k = u64::from_le_bytes(b[..8].try_into().ok()?);
             let o = u32::from_le_bytes(b[8..].try_into().ok()?);
             Some((k, o))
@@ -373,7 +380,7 @@ mod tests {
             .collect();
         let docs = vec![doc("a", 100..120), doc("b", 120..150)];
         write(&path, 100, 7, &docs, &spans).unwrap();
-        let seg = Segment::open(&path).unwrap();
+        let seg = Segment::open(Checked::fresh(&path).unwrap()).unwrap();
         assert_eq!(seg.ords(), 100..150);
         assert_eq!(seg.span(123).unwrap().unwrap(), spans[23]);
         assert_eq!(seg.span(99).unwrap(), None);
@@ -387,16 +394,16 @@ mod tests {
 
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
-        assert!(Segment::open(&path).is_err());
+        assert!(Segment::open(Checked::fresh(&path).unwrap()).is_err());
         let mut flipped = bytes.clone();
         let n = flipped.len();
         flipped[n - 30] ^= 0xff; // a table position
         std::fs::write(&path, &flipped).unwrap();
-        assert!(Segment::open(&path).is_err());
+        assert!(Segment::open(Checked::fresh(&path).unwrap()).is_err());
         let mut flipped = bytes;
         flipped[10] ^= 0xff; // inside a span record
         std::fs::write(&path, &flipped).unwrap();
-        let seg = Segment::open(&path).unwrap();
+        let seg = Segment::open(Checked::fresh(&path).unwrap()).unwrap();
         let _ = seg.span(100); // an error or a value, never a panic
     }
 }

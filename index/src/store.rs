@@ -14,6 +14,7 @@
 //! tombstones (their ords are *dead*: no search returns them) until a
 //! compaction writes the index afresh from ord 0.
 
+use crate::checksums::GenerationFiles;
 use crate::error::{IndexError, IoContext};
 use crate::filter::Allowed;
 use crate::segment::{self, Segment};
@@ -253,17 +254,18 @@ impl std::fmt::Debug for SpanStore {
 }
 
 impl SpanStore {
-    /// Opens the store of a generation folder (its files already verified).
-    pub(crate) fn open(dir: &Path) -> Result<SpanStore, IndexError> {
-        let path = dir.join(STORE_FILE);
-        let bytes = std::fs::read(&path).io("reading", &path)?;
-        let table: StoreTable = postcard::from_bytes(&bytes).map_err(|e| IndexError::Corrupt {
+    /// Opens the store of a generation.
+    pub(crate) fn open(files: &GenerationFiles) -> Result<SpanStore, IndexError> {
+        let path = files.dir().join(STORE_FILE);
+        let table_file = files.open(STORE_FILE)?;
+        let bytes = table_file.read_all()?;
+        let table: StoreTable = postcard::from_bytes(bytes).map_err(|e| IndexError::Corrupt {
             path: path.clone(),
             detail: e.to_string(),
         })?;
         let mut segments = Vec::with_capacity(table.segments.len());
         for name in &table.segments {
-            let segment = Segment::open(&crate::generation::file_in(dir, name)?)?;
+            let segment = Segment::open(files.open(name)?)?;
             let follows = segments.last().map_or(0, |s: &Segment| s.ords().end);
             if segment.ords().start != follows {
                 return Err(IndexError::Corrupt {

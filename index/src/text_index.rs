@@ -7,6 +7,7 @@
 //! it. The `kind` and `path` fields are exact keywords, so a kind filter is
 //! part of the query rather than a scan.
 
+use crate::checksums::CheckedDirectory;
 use crate::error::IndexError;
 use crate::filter::Allowed;
 use bubble_ingest::{Span, SpanKind};
@@ -88,9 +89,9 @@ impl TextWriter {
         TextWriter::on(Index::create_in_dir(dir, schema)?, dir)
     }
 
-    /// The index already in `dir`.
-    pub(crate) fn open(dir: &Path) -> Result<TextWriter, IndexError> {
-        TextWriter::on(Index::open_in_dir(dir)?, dir)
+    /// The index already in `dir`, whose files `directory` reads checked.
+    pub(crate) fn open(dir: &Path, directory: CheckedDirectory) -> Result<TextWriter, IndexError> {
+        TextWriter::on(Index::open(directory)?, dir)
     }
 
     fn on(index: Index, dir: &Path) -> Result<TextWriter, IndexError> {
@@ -149,8 +150,9 @@ pub struct TextIndex {
 }
 
 impl TextIndex {
-    pub(crate) fn open(dir: &Path) -> Result<TextIndex, IndexError> {
-        let index = Index::open_in_dir(dir)?;
+    /// Opens the BM25 folder `dir`, its files read through `directory`.
+    pub(crate) fn open(dir: &Path, directory: CheckedDirectory) -> Result<TextIndex, IndexError> {
+        let index = Index::open(directory)?;
         let fields = fields_of(&index.schema()).ok_or_else(|| IndexError::Corrupt {
             path: dir.to_path_buf(),
             detail: "a field of the BM25 schema is missing".into(),

@@ -7,6 +7,7 @@
 //! about 1e-3 at most (the rounding of 384 components of a unit vector),
 //! far below the gaps that order units, at half the bytes of `f32`.
 
+use crate::checksums::GenerationFiles;
 use crate::error::IndexError;
 use crate::matrix_file;
 use half::f16;
@@ -106,12 +107,15 @@ impl UnitVectors {
         Ok(name)
     }
 
-    /// Reads the files `names` of generation folder `dir`, in order.
-    pub(crate) fn read(dir: &Path, names: &[String]) -> Result<UnitVectors, IndexError> {
+    /// Reads the files `names` of a generation, in order.
+    pub(crate) fn read(
+        files: &GenerationFiles,
+        names: &[String],
+    ) -> Result<UnitVectors, IndexError> {
         let mut out = UnitVectors::default();
         for name in names {
-            let path = crate::generation::file_in(dir, name)?;
-            let part = matrix_file::Mapped::open(&path, 2)?;
+            let path = files.dir().join(name);
+            let part = matrix_file::Mapped::open(files.open(name)?, 2)?;
             if part.len() > 0 && !out.is_empty() && part.dim() != out.dim {
                 return Err(IndexError::Corrupt {
                     path,
@@ -129,7 +133,7 @@ impl UnitVectors {
                 out.parts.push(part);
                 continue;
             }
-            let (dim, ords, bytes) = matrix_file::read(&path, 2)?;
+            let (dim, ords, bytes) = matrix_file::read(&part)?;
             if out.dim != dim && !out.is_empty() {
                 return Err(IndexError::Corrupt {
                     path,
@@ -166,7 +170,7 @@ mod tests {
         u.push(2, &[0.0, 0.0, 1.0]);
         let name = u.write(dir.path(), 0).unwrap();
         let names = [name.clone()];
-        let back = UnitVectors::read(dir.path(), &names).unwrap();
+        let back = UnitVectors::read(&GenerationFiles::summed(dir.path()), &names).unwrap();
         assert_eq!(back.len(), 2);
         let mut v = Vec::new();
         assert!(back.extend_f32(7, &mut v));
@@ -174,12 +178,15 @@ mod tests {
         assert!(!back.extend_f32(3, &mut v));
         let path = dir.path().join(&name);
         let bytes = std::fs::read(&path).unwrap();
+        drop(back);
+        std::fs::remove_file(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
         assert!(matches!(
-            UnitVectors::read(dir.path(), &names),
+            UnitVectors::read(&GenerationFiles::summed(dir.path()), &names),
             Err(IndexError::Corrupt { .. })
         ));
+        std::fs::remove_file(&path).unwrap();
         std::fs::write(&path, [1u8, 0, 0]).unwrap();
-        assert!(UnitVectors::read(dir.path(), &names).is_err());
+        assert!(UnitVectors::read(&GenerationFiles::summed(dir.path()), &names).is_err());
     }
 }

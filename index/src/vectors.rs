@@ -8,30 +8,17 @@
 //! tombstoned ords are filtered out of both. A compaction folds the
 //! appended matrices into a new base and graph.
 
+use crate::checksums::GenerationFiles;
 use crate::error::IndexError;
 use crate::filter::{Allowed, Both};
 use crate::graph::Graph;
 use crate::manifest::GraphPart;
 use crate::matrix_file;
-use hnsw_rs::prelude::Distance;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The matrix file of vectors starting at `first_ord` (names sort by ord).
 pub(crate) fn matrix_file_name(first_ord: u32) -> String {
     format!("vectors-{first_ord:010}.f32")
-}
-
-/// Cosine distance for unit vectors (fastembed normalises every embedding):
-/// `1 - a·b`, one multiply-add per dimension instead of the three (and a
-/// square root) a general cosine needs. Clamped at 0 because rounding can
-/// put the dot product of near-duplicates a hair above 1.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct UnitCosine;
-
-impl Distance<f32> for UnitCosine {
-    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
-        (1.0 - dot(a, b)).max(0.0)
-    }
 }
 
 /// Dot product in eight independent lanes, which the compiler vectorises.
@@ -123,10 +110,8 @@ pub struct VectorIndex {
     parts: Vec<matrix_file::Mapped>,
     dim: usize,
     rows: usize,
-    /// Each loaded on its first search: a writer, and a reader that only
-    /// looks vectors up, never pay for them.
+    /// Mapped at open; a search reads the pages it walks.
     graphs: Vec<Graph>,
-    dir: PathBuf,
     /// Leading parts the graphs hold; later ones are scanned.
     graph_parts: usize,
     /// Live ords, when the index holds tombstones.
@@ -137,15 +122,15 @@ impl VectorIndex {
     /// Opens the matrices `files` of a generation folder and the `graphs`
     /// over the leading ones; `live`, when given, hides tombstoned ords.
     pub(crate) fn open(
-        dir: &Path,
-        files: &[String],
+        files: &GenerationFiles,
+        names: &[String],
         graphs: &[GraphPart],
         live: Option<Allowed>,
     ) -> Result<VectorIndex, IndexError> {
-        let mut parts: Vec<matrix_file::Mapped> = Vec::with_capacity(files.len());
-        for name in files {
-            let path = crate::generation::file_in(dir, name)?;
-            let part = matrix_file::Mapped::open(&path, 4)?;
+        let mut parts: Vec<matrix_file::Mapped> = Vec::with_capacity(names.len());
+        for name in names {
+            let path = files.dir().join(name);
+            let part = matrix_file::Mapped::open(files.open(name)?, 4)?;
             let follows = match (
                 parts
                     .last()
@@ -171,21 +156,21 @@ impl VectorIndex {
         let graph_parts: usize = graphs.iter().map(|g| g.vector_files).sum();
         if graph_parts > parts.len() {
             return Err(IndexError::Corrupt {
-                path: dir.to_path_buf(),
+                path: files.dir().to_path_buf(),
                 detail: format!("graphs cover {graph_parts} vector files of {}", parts.len()),
             });
         }
+        let mut opened = Vec::with_capacity(graphs.len());
+        let mut first = 0;
         for g in graphs {
-            for name in crate::graph::files_of(&g.name) {
-                crate::generation::file_in(dir, &name)?;
-            }
+            opened.push(Graph::open(files, g, first, &parts)?);
+            first += g.vector_files;
         }
         Ok(VectorIndex {
             parts,
             dim,
             rows,
-            graphs: graphs.iter().map(|g| Graph::new(&g.name)).collect(),
-            dir: dir.to_path_buf(),
+            graphs: opened,
             graph_parts,
             live,
         })
@@ -226,10 +211,10 @@ impl VectorIndex {
         }
         let ef = ef.max(k);
         let filter = Both(allowed, self.live.as_ref());
-        let graph_filter = (allowed.is_some() || self.live.is_some()).then_some(&filter);
+        let keep = |ord: u32| filter.contains(ord);
         let mut out: Vec<(u32, f32)> = Vec::new();
         for graph in &self.graphs {
-            out.extend(graph.search(&self.dir, query, k, ef, graph_filter)?);
+            out.extend(graph.search(&self.parts, query, k, ef, &keep)?);
         }
         for part in self.parts.iter().skip(self.graph_parts) {
             out.extend(
@@ -257,8 +242,6 @@ mod tests {
             let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((dot(&a, &b) - naive).abs() < 1e-4, "n={n}");
         }
-        let unit = [0.6f32, 0.8];
-        assert_eq!(UnitCosine.eval(&unit, &unit), 0.0);
     }
 
     /// Rebuilding from the same vectors gives the same graph: the same files,
@@ -271,7 +254,8 @@ mod tests {
             let name = write_appended(dir.path(), &matrix, 0).unwrap();
             let graphs =
                 crate::graph::write_all(dir.path(), std::slice::from_ref(&name), 1 << 20).unwrap();
-            let index = VectorIndex::open(dir.path(), &[name], &graphs, None).unwrap();
+            let files = GenerationFiles::summed(dir.path());
+            let index = VectorIndex::open(&files, &[name], &graphs, None).unwrap();
             (0..200)
                 .map(|q| {
                     index
@@ -336,8 +320,9 @@ mod tests {
         assert!(graphs.iter().all(|g| g.vector_files == 2));
         let ord_limit = 8 * per_file;
         let live = Allowed::from_fn(ord_limit, |o| o % 4 == 0);
-        let index = VectorIndex::open(dir.path(), &files, &graphs, None).unwrap();
-        let filtered = VectorIndex::open(dir.path(), &files, &graphs, Some(live.clone())).unwrap();
+        let summed = GenerationFiles::summed(dir.path());
+        let index = VectorIndex::open(&summed, &files, &graphs, None).unwrap();
+        let filtered = VectorIndex::open(&summed, &files, &graphs, Some(live.clone())).unwrap();
         let exact = |q: &[f32], keep: &dyn Fn(u32) -> bool| {
             let mut hits: Vec<(u32, f32)> = all
                 .rows()

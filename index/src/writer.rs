@@ -337,7 +337,7 @@ impl<'e> Writer<'e> {
             let plan = Settings::plan_for(self.units, true, false);
             let manifest = open.finish(&self.settings(plan))?;
             // The next commit starts from this one.
-            self.previous = Some(Arc::new(Index::open_committed(&self.dir)?));
+            self.previous = Some(Arc::new(Index::open(&self.dir)?));
             if self.compaction.automatic && self.needs_compaction() {
                 out.compacted = true;
                 self.rewrite(&mut out, report, progress)?
@@ -372,7 +372,7 @@ impl<'e> Writer<'e> {
             // Chunks already written go in first, as their own commit.
             let plan = Settings::plan_for(self.units, true, false);
             open.finish(&self.settings(plan))?;
-            self.previous = Some(Arc::new(Index::open_committed(&self.dir)?));
+            self.previous = Some(Arc::new(Index::open(&self.dir)?));
         }
         self.compact = true;
         self.commit(report, progress)
@@ -436,7 +436,7 @@ impl<'e> Writer<'e> {
         out.embed_seconds += open.embed_seconds;
         let manifest = open.finish(&settings)?;
         // The next commit starts from this one.
-        self.previous = Some(Arc::new(Index::open_committed(&self.dir)?));
+        self.previous = Some(Arc::new(Index::open(&self.dir)?));
         Ok(manifest)
     }
 }

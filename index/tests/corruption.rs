@@ -1,7 +1,10 @@
 //! A damaged index is an error, never a crash: every file of a generation
-//! is truncated, emptied or has bytes flipped in turn, and opening the
-//! index must fail with a clear error each time (a panic fails the test; an
-//! abort, as hnsw_rs does on a damaged graph, kills the test binary).
+//! (its checksum sidecars included) is truncated, emptied or has bytes
+//! flipped in turn, and opening and verifying the index must fail with a
+//! clear error each time (a panic fails the test; an abort kills the test
+//! binary). Reads check only the blocks they touch, so a second test
+//! damages the middle of a file and checks that the reads that meet the
+//! damage fail, and that the index reports it.
 
 mod common;
 
@@ -77,7 +80,9 @@ fn every_damaged_file_gives_an_error_not_a_crash() {
         &mut |_| {},
     )
     .unwrap();
-    Index::open(built.path()).expect("the intact index opens");
+    Index::open(built.path())
+        .and_then(|index| index.verify())
+        .expect("the intact index opens and verifies");
     Index::open(built.path()).expect("and opens again: opening changes no checksummed file");
 
     let mut checked = 0;
@@ -90,14 +95,59 @@ fn every_damaged_file_gives_an_error_not_a_crash() {
             let copy = tempfile::tempdir().unwrap();
             copy_dir(built.path(), copy.path());
             damage(&copy.path().join(&rel), how);
-            match Index::open(copy.path()) {
-                Ok(_) => panic!("{} {how:?}: opened", rel.display()),
+            match Index::open(copy.path()).and_then(|index| index.verify()) {
+                Ok(_) => panic!("{} {how:?}: opened and verified", rel.display()),
                 Err(err) => assert!(!err.to_string().is_empty(), "{}", rel.display()),
             }
             checked += 1;
         }
     }
     // The manifest, the store, tantivy's files, and with a model the
-    // vectors, the HNSW graph and data, and the unit vectors.
-    assert!(checked >= 3 * 8, "{checked}");
+    // vectors, the HNSW graph and the unit vectors, and their sidecars.
+    assert!(checked >= 3 * 16, "{checked}");
+}
+
+/// Damage deep inside a file is found by the first read of its block: a
+/// span lookup reads it as absent and the index reports the damage, a
+/// fallible read fails.
+#[test]
+fn the_reads_that_meet_damage_fail() {
+    let long: String = (0..400)
+        .map(|i| format!("Paragraph {i} says something about topic {}.\n\n", i % 7))
+        .collect();
+    let (_src, docs) = common::docs(&[("long.md", &format!("# Long\n\n{long}"))]);
+    let built = tempfile::tempdir().unwrap();
+    let e = embedder();
+    build(
+        built.path(),
+        &[docs],
+        &BuildOptions::default(),
+        e.as_ref(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let generation = files(built.path())
+        .into_iter()
+        .find(|f| f.ends_with("manifest.json"))
+        .and_then(|f| f.parent().map(Path::to_path_buf))
+        .unwrap();
+    let segment = files(&generation)
+        .into_iter()
+        .find(|f| f.extension().is_some_and(|x| x == "seg"))
+        .unwrap();
+    let mut bytes = std::fs::read(&segment).unwrap();
+    assert!(bytes.len() > 3 * 16384, "a segment of several blocks");
+    bytes[16384 + 100] ^= 0xff; // a span record in the second block
+    std::fs::write(&segment, bytes).unwrap();
+
+    let index = Index::open(built.path()).expect("the footer and tables are intact");
+    assert!(index.damage().is_ok(), "nothing read yet");
+    let read = index.store().spans().count();
+    assert!(
+        read < index.store().live_spans() as usize,
+        "a damaged span read"
+    );
+    let err = index.damage().expect_err("the damage is reported");
+    assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    assert!(index.verify().is_err());
 }

@@ -238,6 +238,9 @@ impl<'a> Retriever<'a> {
                 self.hit(ord, score, bm25_ranks.get(&ord), dense_ranks.get(&ord))
             })
             .collect();
+        // A lookup that met a damaged block read it as absent: fail the
+        // search rather than answer without it.
+        self.index.damage()?;
         Ok(SearchResponse {
             hits,
             mode,

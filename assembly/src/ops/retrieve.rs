@@ -381,6 +381,40 @@ pub(crate) fn hit_for(ctx: &Context<'_>, ord: u32, score: f32) -> Option<Hit> {
     ctx.retriever.hit(ord, score, None, None)
 }
 
+/// A step's filter narrowed by a request's: kinds both allow; paths of
+/// either (a path filter cannot narrow another, globs only union).
+fn narrow(step: SpanFilter, request: &SpanFilter) -> Result<SpanFilter, AssemblyError> {
+    let paths = match (step.paths.is_empty(), request.paths.is_empty()) {
+        (_, true) => step.paths,
+        (true, false) => request.paths.clone(),
+        (false, false) => {
+            return Err(AssemblyError::Request(
+                "the pipeline's retrieve step already filters paths; drop the request's paths \
+                 or the step's"
+                    .into(),
+            ))
+        }
+    };
+    let kinds = match (step.kinds.is_empty(), request.kinds.is_empty()) {
+        (_, true) => step.kinds,
+        (true, false) => request.kinds.clone(),
+        (false, false) => {
+            let both: Vec<SpanKind> = step
+                .kinds
+                .into_iter()
+                .filter(|k| request.kinds.contains(k))
+                .collect();
+            if both.is_empty() {
+                return Err(AssemblyError::Request(
+                    "no span kind is allowed by both the request and the pipeline".into(),
+                ));
+            }
+            both
+        }
+    };
+    Ok(SpanFilter { paths, kinds })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,38 +488,4 @@ mod tests {
         // Cosines already share a scale.
         assert_eq!(hits[1].dense.map(|d| d.score), Some(0.3));
     }
-}
-
-/// A step's filter narrowed by a request's: kinds both allow; paths of
-/// either (a path filter cannot narrow another, globs only union).
-fn narrow(step: SpanFilter, request: &SpanFilter) -> Result<SpanFilter, AssemblyError> {
-    let paths = match (step.paths.is_empty(), request.paths.is_empty()) {
-        (_, true) => step.paths,
-        (true, false) => request.paths.clone(),
-        (false, false) => {
-            return Err(AssemblyError::Request(
-                "the pipeline's retrieve step already filters paths; drop the request's paths \
-                 or the step's"
-                    .into(),
-            ))
-        }
-    };
-    let kinds = match (step.kinds.is_empty(), request.kinds.is_empty()) {
-        (_, true) => step.kinds,
-        (true, false) => request.kinds.clone(),
-        (false, false) => {
-            let both: Vec<SpanKind> = step
-                .kinds
-                .into_iter()
-                .filter(|k| request.kinds.contains(k))
-                .collect();
-            if both.is_empty() {
-                return Err(AssemblyError::Request(
-                    "no span kind is allowed by both the request and the pipeline".into(),
-                ));
-            }
-            both
-        }
-    };
-    Ok(SpanFilter { paths, kinds })
 }
