@@ -373,6 +373,9 @@ pub struct EvalScaleArgs {
     /// its text, not the model) and time dense and hybrid search too.
     #[arg(long)]
     pub vectors: bool,
+    /// Keep the indexes an earlier run built and time all but the build.
+    #[arg(long)]
+    pub reuse: bool,
     /// Work folder for corpora and indexes (corpora are kept).
     #[arg(long, default_value = ".bubble/scale")]
     pub work: PathBuf,

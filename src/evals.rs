@@ -99,6 +99,7 @@ fn eval_scale(args: EvalScaleArgs) -> Result<ExitCode> {
         queries: args.queries,
         updates: args.updates,
         vectors: args.vectors,
+        reuse: args.reuse,
     };
     let result = bubble_eval::scale::run(&opts)?;
     print_result(args.json, &result, || result.to_table())?;

@@ -117,12 +117,19 @@ fn sweep(index_dir: &Path, keep: &str) {
     }
 }
 
+/// Syncs what a commit wrote: every file it created and every folder
+/// (their new entries). A file with more than one link is a hard link of
+/// the previous generation's, synced when that commit wrote it; syncing it
+/// again would make a one-file commit cost one sync per file of the index.
 fn sync_tree(dir: &Path) -> Result<(), IndexError> {
+    use std::os::unix::fs::MetadataExt;
     for e in fs::read_dir(dir).io("listing", dir)? {
-        let path = e.io("listing", dir)?.path();
-        if path.is_dir() {
+        let e = e.io("listing", dir)?;
+        let path = e.path();
+        let meta = e.metadata().io("reading", &path)?;
+        if meta.is_dir() {
             sync_tree(&path)?;
-        } else {
+        } else if meta.nlink() == 1 {
             fs::File::open(&path)
                 .and_then(|f| f.sync_all())
                 .io("syncing", &path)?;

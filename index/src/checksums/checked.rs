@@ -23,6 +23,9 @@ pub(crate) struct Checked {
     /// The first damage found, kept so that lookups that read damage as
     /// absent still fail the request that made them.
     damaged: OnceLock<String>,
+    /// Whether the keys a reader found in the file ascend: a fact of its
+    /// (immutable) content, so found once per process, not per reopen.
+    sorted: OnceLock<bool>,
 }
 
 /// Files open in this process, by (device, inode). A live entry holds its
@@ -99,6 +102,7 @@ impl Checked {
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             damaged: OnceLock::new(),
+            sorted: OnceLock::new(),
         });
         open.insert(key, Arc::downgrade(&checked));
         Ok(checked)
@@ -121,6 +125,7 @@ impl Checked {
             sums: None,
             checked: Vec::new(),
             damaged: OnceLock::new(),
+            sorted: OnceLock::new(),
         }))
     }
 
@@ -165,6 +170,11 @@ impl Checked {
     /// The whole file, checked.
     pub(crate) fn read_all(&self) -> Result<&[u8], IndexError> {
         self.read(0..self.len())
+    }
+
+    /// Whether the file's keys ascend, `check` finding it the first time.
+    pub(crate) fn sorted(&self, check: impl FnOnce() -> bool) -> bool {
+        *self.sorted.get_or_init(check)
     }
 
     /// The damage a read found, if any.
