@@ -171,9 +171,9 @@ pub struct IndexArgs {
     /// Files or folders to index.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Index folder (created if missing).
-    #[arg(long)]
-    pub index: PathBuf,
+    /// The index folder (created if missing), or `--store URL`.
+    #[command(flatten)]
+    pub target: crate::store::StoreArgs,
     /// For a new index: the folder file paths are recorded relative to
     /// (default: the working directory). An existing index keeps its own.
     #[arg(long)]
@@ -228,9 +228,9 @@ pub struct SearchArgs {
     /// The query.
     #[arg(required = true)]
     pub query: Vec<String>,
-    /// Index folder.
-    #[arg(long)]
-    pub index: PathBuf,
+    /// The index folder, or `--store URL`.
+    #[command(flatten)]
+    pub source: crate::store::StoreArgs,
     /// Retrieval channels.
     #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
     pub mode: ModeArg,
@@ -267,9 +267,9 @@ pub struct ContextArgs {
     /// The query.
     #[arg(required = true)]
     pub query: Vec<String>,
-    /// Index folder.
-    #[arg(long)]
-    pub index: PathBuf,
+    /// The index folder, or `--store URL`.
+    #[command(flatten)]
+    pub source: crate::store::StoreArgs,
     /// Token budget of the rendered bubble.
     #[arg(long)]
     pub budget: usize,

@@ -4,10 +4,11 @@ use crate::cli::{
     Cli, Command, ContextArgs, FusionArg, IndexArgs, ModeArg, ModelArgs, SearchArgs, TraceCommand,
 };
 use crate::progress::BuildBar;
+use crate::store::Opened;
 use anyhow::{bail, Context, Result};
 use bubble_index::bubble_ingest::{IngestOptions, SpanKind};
 use bubble_index::{
-    build, find_models_dir, BuildOptions, BuildReport, Embedder, Index, WalkOptions,
+    build, find_models_dir, index_files, BuildOptions, BuildReport, Embedder, Index, WalkOptions,
 };
 use bubble_retrieval::{Fusion, Mode, Retriever, SearchRequest, SpanFilter};
 use std::path::Path;
@@ -145,14 +146,28 @@ fn index(args: IndexArgs) -> Result<ExitCode> {
         chunk_spans: None,
     };
     let mut bar = BuildBar::new();
-    let report = build(
-        &args.index,
-        &args.paths,
-        &opts,
-        embedder.as_ref(),
-        &mut |p| bar.update(p),
-    )
-    .with_context(|| format!("indexing into {}", args.index.display()))?;
+    let report = match (&args.target.index, &args.target.store) {
+        (_, Some(url)) => {
+            if opts.compact || opts.reembed {
+                bail!("--compact and --reembed are for index folders: a database store keeps no tombstones, and a new model needs a new database");
+            }
+            let store = bubble_postgres::Store::connect(url, 2)?;
+            let pg = bubble_postgres::WriterOptions {
+                ingest: opts.ingest.clone(),
+                tokenizer: opts.tokenizer.clone(),
+                unit_vectors: opts.unit_vectors,
+                root: opts.root.clone(),
+            };
+            let mut writer = bubble_postgres::Writer::open(&store, &pg, embedder.as_ref())?;
+            index_files(&mut writer, &args.paths, &opts, &mut |p| bar.update(p))
+                .with_context(|| format!("indexing into {}", store.shown()))?
+        }
+        (Some(dir), None) => build(dir, &args.paths, &opts, embedder.as_ref(), &mut |p| {
+            bar.update(p)
+        })
+        .with_context(|| format!("indexing into {}", dir.display()))?,
+        (None, None) => bail!("give --index DIR or --store URL"),
+    };
     bar.finish();
     if args.json {
         println!(
@@ -266,7 +281,8 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode> {
 }
 
 fn search(args: SearchArgs) -> Result<ExitCode> {
-    let index = Index::open(&args.index)?;
+    let opened = Opened::open(&args.source)?;
+    let index = opened.corpus();
     let mode = match args.mode {
         ModeArg::Bm25 => Mode::Bm25,
         ModeArg::Dense => Mode::Dense,
@@ -298,7 +314,7 @@ fn search(args: SearchArgs) -> Result<ExitCode> {
         paths: args.path,
         kinds,
     };
-    let resp = Retriever::new(&index, embedder.as_ref()).search(&req)?;
+    let resp = Retriever::new(index, embedder.as_ref()).search(&req)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&resp)?);
         return Ok(ExitCode::SUCCESS);
@@ -346,7 +362,8 @@ fn ellipsize(s: &str, max_chars: usize) -> String {
 }
 
 fn context(args: ContextArgs) -> Result<ExitCode> {
-    let index = Index::open(&args.index)?;
+    let opened = Opened::open(&args.source)?;
+    let index = opened.corpus();
     let wants_model = index.manifest().embedding.is_some();
     let (embedder, _) = if wants_model {
         load_embedder(&args.model)?
@@ -367,7 +384,7 @@ fn context(args: ContextArgs) -> Result<ExitCode> {
     let pipeline = bubble_assembly::Pipeline::from_json(&json)?;
     let ranker = load_ranker(&args.model, embedder.as_ref())?;
     let ctx = bubble_assembly::Context {
-        retriever: Retriever::new(&index, embedder.as_ref()),
+        retriever: Retriever::new(index, embedder.as_ref()),
         counter: &counter,
         ranker: ranker.as_ref(),
     };

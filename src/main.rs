@@ -5,6 +5,7 @@ mod commands;
 mod evals;
 mod progress;
 mod serve;
+mod store;
 mod train;
 
 use clap::Parser;

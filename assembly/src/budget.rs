@@ -7,7 +7,7 @@ use crate::state::{Context, QueryState};
 /// Renders the selection and drops the lowest-scored spans until the text
 /// fits the budget; records the rendering in the state.
 pub fn fit_budget(ctx: &Context<'_>, state: &mut QueryState, step: &str) {
-    let store = ctx.retriever.index().store();
+    let store = ctx.retriever.corpus();
     loop {
         let (text, citations) = render(store, state.shown());
         let tokens = ctx.counter.count(&text);

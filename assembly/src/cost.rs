@@ -8,7 +8,7 @@ use crate::render::{doc_heading, section_heading, span_line};
 use crate::state::Context;
 use crate::table;
 use bubble_index::bubble_ingest::{SpanKind, TokenCounter};
-use bubble_index::SpanStore;
+use bubble_index::Corpus;
 use bubble_retrieval::neighbours::table_of;
 use std::collections::{HashMap, HashSet};
 
@@ -21,7 +21,7 @@ const MARKER: usize = 10;
 /// caller's tokenizer; when that is the index's own, a span's stored count
 /// is its text's count and nothing is re-tokenized but table lines.
 pub struct CostModel<'a> {
-    store: &'a SpanStore,
+    store: &'a dyn Corpus,
     counter: &'a TokenCounter,
     /// Whether the store's token counts are in the caller's tokenizer.
     native: bool,
@@ -48,9 +48,9 @@ struct Line {
 impl<'a> CostModel<'a> {
     /// A cost model for one selection.
     pub fn new(ctx: &Context<'a>) -> CostModel<'a> {
-        let index = ctx.retriever.index();
+        let index = ctx.retriever.corpus();
         CostModel {
-            store: index.store(),
+            store: index,
             counter: ctx.counter,
             native: index.manifest().tokenizer == ctx.counter.name(),
             marker_tokens: ctx.counter.count(&span_line(MARKER, "")),

@@ -3,7 +3,7 @@
 //! duplicates. A span without an excerpt is shown whole.
 
 use bubble_index::bubble_ingest::SpanKind;
-use bubble_index::SpanStore;
+use bubble_index::Corpus;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -51,7 +51,7 @@ impl SpanText {
 
 /// The text a span shows: its own, or its kept units in source order with
 /// an elision mark wherever units were left out (list items one a line).
-pub fn shown_text(store: &SpanStore, ord: u32, excerpts: &Excerpts) -> SpanText {
+pub fn shown_text(store: &dyn Corpus, ord: u32, excerpts: &Excerpts) -> SpanText {
     let Some(span) = store.span(ord) else {
         return SpanText::Whole(String::new());
     };

@@ -112,7 +112,7 @@ pub fn assemble_filtered(
     pipeline.run(ctx, &mut state)?;
     // The budget is a promise: render (again) if the pipeline did not end with it.
     fit_budget(ctx, &mut state, "render");
-    let index = ctx.retriever.index();
+    let index = ctx.retriever.corpus();
     let manifest = index.manifest();
     let trace = Trace::new(
         TraceRequest {
@@ -150,7 +150,7 @@ pub fn assemble_filtered(
                 marker: cit.marker,
                 span_id: c.span_id.clone(),
                 kind: c.kind,
-                text: shown_text(index.store(), c.ord, &state.excerpts).into_text(),
+                text: shown_text(index, c.ord, &state.excerpts).into_text(),
                 tokens: c.tokens,
                 reason: c
                     .decision

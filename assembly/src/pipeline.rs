@@ -84,7 +84,7 @@ pub fn coverage(state: &QueryState, ctx: &Context<'_>) -> f32 {
     if terms.is_empty() {
         return 1.0;
     }
-    let store = ctx.retriever.index().store();
+    let store = ctx.retriever.corpus();
     let mut text = String::new();
     for &i in &state.selected {
         text.push_str(

@@ -11,7 +11,7 @@ use crate::candidate::Candidate;
 use crate::excerpt::{shown_text, Excerpts, SpanText};
 use crate::table;
 use bubble_index::bubble_ingest::SpanKind;
-use bubble_index::SpanStore;
+use bubble_index::Corpus;
 use bubble_retrieval::neighbours::table_of;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -65,7 +65,7 @@ pub struct UnitCitation {
 }
 
 impl UnitCitation {
-    fn of(store: &SpanStore, ord: u32, into: Option<u32>) -> Option<UnitCitation> {
+    fn of(store: &dyn Corpus, ord: u32, into: Option<u32>) -> Option<UnitCitation> {
         let span = store.span(ord)?;
         Some(UnitCitation {
             span_id: span.id.0.clone(),
@@ -106,7 +106,7 @@ pub struct Shown<'a> {
 }
 
 /// Renders the bubble, each span whole or as its excerpt.
-pub fn render(store: &SpanStore, shown: Shown<'_>) -> (String, Vec<Citation>) {
+pub fn render(store: &dyn Corpus, shown: Shown<'_>) -> (String, Vec<Citation>) {
     let Shown {
         candidates,
         selected,
@@ -223,7 +223,7 @@ pub(crate) fn span_line(marker: usize, shown: &str) -> String {
 /// A header row or row as a line of its compact table, when the table's
 /// header is in the bubble; with the table's ord.
 fn table_line(
-    store: &SpanStore,
+    store: &dyn Corpus,
     c: &Candidate,
     selected: &HashSet<u32>,
     marker: usize,

@@ -188,11 +188,11 @@ fn reranked(
     ranker: &bubble_rank::Ranker,
     weight: f32,
 ) -> Vec<u32> {
-    let vectors = retriever.index().vectors();
+    let corpus = retriever.corpus();
     let prefix = resp.query_vector.as_ref().and_then(|q| ranker.prefix(q));
     let score = |ord: u32| {
-        let v = vectors?.vector(ord)?;
-        Some(bubble_rank::Ranker::score(prefix.as_ref()?, v))
+        let v = corpus.vector(ord)?;
+        Some(bubble_rank::Ranker::score(prefix.as_ref()?, &v))
     };
     let bm25: Vec<Option<f32>> = resp.hits.iter().map(|h| h.bm25.map(|b| b.score)).collect();
     // As the rerank operator: the ranker rescores the dense channel's hits.
@@ -239,7 +239,7 @@ fn run_mode(
         };
         latency.push(started.elapsed().as_secs_f64() * 1e3);
         embed.push(resp.embed_ms);
-        let store = retriever.index().store();
+        let store = retriever.corpus();
         // A document ranks where its best span ranks.
         let mut ranked: Vec<String> = Vec::new();
         for &ord in &ords {

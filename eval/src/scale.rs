@@ -13,7 +13,9 @@
 //! nothing (that is measured on real text by `eval retrieval`).
 
 use crate::EvalError;
-use bubble_index::{build, BuildOptions, BuildReport, Compaction, Embedder, Index, Writer};
+use bubble_index::{
+    build, BuildOptions, BuildReport, Compaction, Corpus, Embedder, Index, Restriction, Writer,
+};
 use bubble_rank::SplitMix64;
 use bubble_retrieval::{Mode, Retriever, SearchRequest};
 use serde::Serialize;
@@ -283,7 +285,7 @@ pub fn run(opts: &ScaleOptions) -> Result<ScaleResult, EvalError> {
 
         let t = Instant::now();
         let index = Index::open(&index_dir)?;
-        index.bm25(&query(0), 10, &[], None)?;
+        index.bm25(&query(0), 10, &Restriction::default())?;
         let open_ms = ms(t);
         drop(index);
         let t = Instant::now();
@@ -298,7 +300,7 @@ pub fn run(opts: &ScaleOptions) -> Result<ScaleResult, EvalError> {
         let mut lat = Vec::with_capacity(opts.queries);
         for q in 1..=opts.queries {
             let t = Instant::now();
-            index.bm25(&query(q), 10, &[], None)?;
+            index.bm25(&query(q), 10, &Restriction::default())?;
             lat.push(ms(t));
         }
         let latency = |mode: Mode| -> Result<f64, EvalError> {

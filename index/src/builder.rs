@@ -11,7 +11,7 @@ use crate::embed::Embedder;
 use crate::error::IndexError;
 use crate::manifest::Manifest;
 use crate::walk::{recorded_name, walk, WalkOptions};
-use crate::writer::{Compaction, Writer};
+use crate::writer::{CommitReport, Compaction, Writer};
 use bubble_ingest::IngestOptions;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -124,8 +124,77 @@ pub fn build(
     embedder: Option<&Embedder>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BuildReport, IndexError> {
-    let started = Instant::now();
     let mut writer = Writer::open(index_dir, opts, embedder)?;
+    index_files(&mut writer, roots, opts, progress)
+}
+
+/// What indexing folders needs of a store's writer: the embedded index's
+/// [`Writer`] and a database's (the `bubble-postgres` crate), so one walk
+/// with one set of rules (unchanged files skipped, vanished ones removed,
+/// bad ones reported and kept) serves both.
+pub trait DocumentWriter {
+    /// The folder paths are recorded relative to.
+    fn root(&self) -> &Path;
+    /// The content hash the store holds (or has staged) for `path`.
+    fn file_hash(&self, path: &str) -> Option<String>;
+    /// Every file the store holds.
+    fn held_files(&self) -> Vec<String>;
+    /// Stages `path` with content `bytes`; the problems found inside it.
+    fn upsert(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<String>, IndexError>;
+    /// Stages the removal of `path`; false when the store lacks it.
+    fn delete(&mut self, path: &str) -> bool;
+    /// Writes what is staged once it holds a chunk's worth; true when it did.
+    fn flush_if_full(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<bool, IndexError>;
+    /// Commits what is staged; returns once it is durable.
+    fn commit(
+        &mut self,
+        report: &mut BuildReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<CommitReport, IndexError>;
+}
+
+impl DocumentWriter for Writer<'_> {
+    fn root(&self) -> &Path {
+        Writer::root(self)
+    }
+    fn file_hash(&self, path: &str) -> Option<String> {
+        Writer::file_hash(self, path)
+    }
+    fn held_files(&self) -> Vec<String> {
+        self.index()
+            .iter()
+            .flat_map(|p| p.store().files())
+            .map(|f| f.path.clone())
+            .collect()
+    }
+    fn upsert(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<String>, IndexError> {
+        Writer::upsert(self, path, bytes)
+    }
+    fn delete(&mut self, path: &str) -> bool {
+        Writer::delete(self, path)
+    }
+    fn flush_if_full(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<bool, IndexError> {
+        Writer::flush_if_full(self, progress)
+    }
+    fn commit(
+        &mut self,
+        report: &mut BuildReport,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<CommitReport, IndexError> {
+        Writer::commit(self, report, progress)
+    }
+}
+
+/// Indexes `roots` through `writer`: every file the walk finds that
+/// changed is upserted, files that vanished from under the roots are
+/// removed, and the lot is committed.
+pub fn index_files(
+    writer: &mut dyn DocumentWriter,
+    roots: &[PathBuf],
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BuildReport, IndexError> {
+    let started = Instant::now();
     let mut report = BuildReport::default();
     let found = walk(roots, &opts.walk, writer.root())?;
     report.files_seen = found.files.len();
@@ -193,10 +262,8 @@ pub fn build(
         .map(|r| recorded_name(&r, writer.root()))
         .collect();
     let vanished: Vec<String> = writer
-        .index()
-        .iter()
-        .flat_map(|p| p.store().files())
-        .map(|f| f.path.clone())
+        .held_files()
+        .into_iter()
         .filter(|p| !seen.contains(p.as_str()) && root_names.iter().any(|r| is_under(p, r)))
         .collect();
     for path in vanished {

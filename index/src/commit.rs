@@ -15,6 +15,7 @@
 
 use crate::builder::UnitCoverage;
 use crate::checksums::{self, FileSum};
+use crate::corpus::Corpus;
 use crate::embed::Embedder;
 use crate::embed_store::{embed_store, EmbedPlan};
 use crate::error::{IndexError, IoContext};
@@ -243,7 +244,14 @@ impl OpenGeneration {
             Some(e) => {
                 let started = Instant::now();
                 let before = report.embedded;
-                let (m, u) = embed_store(&batch, settings.plan, previous, e, report, progress)?;
+                let (m, u) = embed_store(
+                    &batch,
+                    settings.plan,
+                    previous.map(|p| p as &dyn Corpus),
+                    e,
+                    report,
+                    progress,
+                )?;
                 self.embedded += report.embedded - before;
                 self.embed_seconds += started.elapsed().as_secs_f64();
                 (Some(m), u.filter(|u| !u.is_empty()))

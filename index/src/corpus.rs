@@ -57,6 +57,9 @@ pub struct Restriction {
     /// The ords it allows, where the store answers by bitmap (the
     /// embedded index); a database applies `filter` in its queries.
     pub allowed: Option<Allowed>,
+    /// The files its path globs match, where the store lists them to a
+    /// query (a database); `None` when paths are not filtered.
+    pub files: Option<Vec<String>>,
 }
 
 /// An indexed corpus as the query-time stages read it.

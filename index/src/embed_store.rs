@@ -5,9 +5,9 @@
 //! neighbours it was read with, and a rebuild from scratch must give the
 //! vectors an incremental one does.
 
+use crate::corpus::Corpus;
 use crate::embed::{BlockText, Embedder, SectionText};
 use crate::error::IndexError;
-use crate::reader::Index;
 use crate::store::{DocEntry, SpanBatch, SpanSource};
 use crate::units::UnitVectors;
 use crate::vectors::VectorMatrix;
@@ -72,7 +72,7 @@ type Reused = (Vec<f32>, Vec<f32>);
 pub(crate) fn embed_store(
     store: &SpanBatch,
     plan: EmbedPlan,
-    previous: Option<&Index>,
+    previous: Option<&dyn Corpus>,
     embedder: &Embedder,
     report: &mut BuildReport,
     progress: &mut dyn FnMut(Progress),
@@ -182,7 +182,7 @@ pub(crate) fn embed_store(
 
 /// A document's sections as runs of retrievable span ords: consecutive
 /// retrievable spans with one heading path.
-fn section_runs(store: &impl SpanSource, doc: &DocEntry) -> Vec<Vec<u32>> {
+fn section_runs(store: &(impl SpanSource + ?Sized), doc: &DocEntry) -> Vec<Vec<u32>> {
     let mut runs: Vec<Vec<u32>> = Vec::new();
     let mut path: Option<Vec<String>> = None;
     for ord in doc.spans.clone() {
@@ -217,10 +217,10 @@ fn reused(
     doc: &DocEntry,
     run: &[u32],
     unit_ords: &[Vec<u32>],
-    previous: &Index,
+    previous: &dyn Corpus,
     old_sections: &mut OldSections,
 ) -> Option<Vec<Reused>> {
-    let old = previous.store();
+    let old = previous;
     let old_of = |o: u32| old.ord_of(&store.span(o)?.id.0);
     let old_run: Vec<u32> = run.iter().map(|&o| old_of(o)).collect::<Option<_>>()?;
     let old_doc = old.doc_of(*old_run.first()?)?;
@@ -233,16 +233,14 @@ fn reused(
     if !sections.contains(&old_run) {
         return None;
     }
-    let old_vectors = previous.vectors()?;
-    let old_units = previous.unit_vectors();
     old_run
         .iter()
         .zip(unit_ords)
         .map(|(&o, uo)| {
-            let v = old_vectors.vector(o)?.to_vec();
+            let v = previous.vector(o)?.into_owned();
             let mut us: Vec<f32> = Vec::new();
             for &u in uo {
-                old_units?.extend_f32(old_of(u)?, &mut us).then_some(())?;
+                previous.unit_vector(old_of(u)?, &mut us).then_some(())?;
             }
             Some((v, us))
         })

@@ -82,6 +82,10 @@ pub enum IndexError {
     /// A document path a writer cannot record.
     #[error("bad document path {0:?}: give a relative path of `/`-separated names (no empty or `.` parts, no `\\`)")]
     BadPath(String),
+    /// A database store failed: unreachable, timed out, or a statement
+    /// refused (the PostgreSQL backend).
+    #[error("store: {0}")]
+    Store(String),
     /// Parsing or tokenizer set-up failed.
     #[error(transparent)]
     Ingest(#[from] bubble_ingest::IngestError),

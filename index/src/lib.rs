@@ -17,6 +17,7 @@
 mod builder;
 mod checksums;
 mod commit;
+mod corpus;
 mod embed;
 mod embed_store;
 mod error;
@@ -29,6 +30,7 @@ mod lock;
 mod manifest;
 mod matrix_file;
 mod pooling;
+mod prepare;
 mod reader;
 mod segment;
 mod store;
@@ -40,19 +42,23 @@ mod windows;
 mod writer;
 
 pub use bubble_ingest;
-pub use builder::{build, BuildOptions, BuildReport, Progress, UnitCoverage};
+pub use builder::{
+    build, index_files, BuildOptions, BuildReport, DocumentWriter, Progress, UnitCoverage,
+};
 pub use checksums::FileSum;
+pub use corpus::{Corpus, Restriction, SpanFilter};
 pub use embed::{find_models_dir, BlockText, Device, Embedded, Embedder, SectionText, UnitText};
 pub use embed_store::embedding_text;
 pub use error::IndexError;
 pub use filter::Allowed;
 pub use half;
 pub use lock::{WriterLock, LOCK_FILE};
-pub use manifest::{Counts, EmbeddingInfo, GraphPart, Manifest, SCHEMA_VERSION};
+pub use manifest::{Counts, EmbeddingInfo, GraphPart, Manifest, POOLING, SCHEMA_VERSION};
+pub use prepare::{prepare, Prepared};
 pub use reader::Index;
 pub use store::{DocEntry, FileEntry, SpanSource, SpanStore};
-pub use text_index::TextIndex;
+pub use text_index::{bm25_terms, search_text, TextIndex};
 pub use units::UnitVectors;
 pub use vectors::{dot, VectorIndex, VectorMatrix};
 pub use walk::{recorded_name, walk, FoundFile, WalkOptions, WalkResult};
-pub use writer::{CommitReport, Compaction, Writer};
+pub use writer::{check_path, CommitReport, Compaction, Writer};

@@ -1,15 +1,17 @@
 //! Opening a committed index for reading.
 
 use crate::checksums::GenerationFiles;
-use crate::embed::Embedder;
+use crate::corpus::{Corpus, Restriction, SpanFilter};
 use crate::error::IndexError;
 use crate::filter::Allowed;
 use crate::generation;
 use crate::manifest::Manifest;
-use crate::store::SpanStore;
+use crate::store::{DocEntry, SpanSource, SpanStore};
 use crate::text_index::TextIndex;
 use crate::units::UnitVectors;
 use crate::vectors::VectorIndex;
+use bubble_ingest::{Span, SpanKind};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 pub(crate) const MANIFEST_FILE: &str = "manifest.json";
@@ -101,17 +103,6 @@ impl Index {
         self.files.verify_all()
     }
 
-    /// The damage any read of this generation found, as an error: a
-    /// lookup that met a damaged block answered "absent", so a request
-    /// that made one must fail instead of answering from what is left.
-    /// Retrieval and assembly ask at the end of every request.
-    pub fn damage(&self) -> Result<(), IndexError> {
-        match self.files.damage() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
     /// The index folder.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -151,30 +142,123 @@ impl Index {
     pub fn unit_vectors(&self) -> Option<&UnitVectors> {
         self.units.as_ref()
     }
+}
 
-    /// BM25 top `k`, as `(ord, score)`.
-    pub fn bm25(
+impl SpanSource for Index {
+    fn span_at(&self, ord: u32) -> Option<Cow<'_, Span>> {
+        self.store.span(ord).map(Cow::Owned)
+    }
+}
+
+/// The embedded index behind the storage seam.
+impl Corpus for Index {
+    fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    fn span(&self, ord: u32) -> Option<Span> {
+        self.store.span(ord)
+    }
+
+    fn kind(&self, ord: u32) -> Option<SpanKind> {
+        self.store.kind(ord)
+    }
+
+    fn ord_of(&self, id: &str) -> Option<u32> {
+        self.store.ord_of(id)
+    }
+
+    fn doc_of(&self, ord: u32) -> Option<DocEntry> {
+        self.store.doc_of(ord)
+    }
+
+    fn restrict(&self, filter: &SpanFilter) -> Result<Restriction, IndexError> {
+        if filter.is_empty() {
+            return Ok(Restriction::default());
+        }
+        let globs = filter.globs()?;
+        let store = &self.store;
+        // Globs are matched once per file (a document's source is its
+        // file's path), kinds read from the store's kind table.
+        let mut span_ok = vec![false; store.ord_limit() as usize];
+        let kind_ok = |ord: u32| {
+            filter.kinds.is_empty() || store.kind(ord).is_some_and(|k| filter.kinds.contains(&k))
+        };
+        for file in store.files() {
+            if !filter.paths.is_empty() && !globs.is_match(&file.path) {
+                continue;
+            }
+            for doc in file.docs.clone().filter_map(|n| store.doc(n)) {
+                for ord in doc.spans {
+                    if let Some(ok) = span_ok.get_mut(ord as usize) {
+                        *ok = kind_ok(ord);
+                    }
+                }
+            }
+        }
+        Ok(Restriction {
+            filter: filter.clone(),
+            allowed: Some(Allowed::from_vec(span_ok)),
+            files: None,
+        })
+    }
+
+    fn bm25(
         &self,
         query: &str,
         k: usize,
-        kinds: &[bubble_ingest::SpanKind],
-        allowed: Option<&Allowed>,
+        restriction: &Restriction,
     ) -> Result<Vec<(u32, f32)>, IndexError> {
-        self.text.search(query, k, kinds, allowed)
+        // Kinds are a clause of the BM25 query; paths need the bitmap.
+        let by_path = restriction
+            .allowed
+            .as_ref()
+            .filter(|_| !restriction.filter.paths.is_empty());
+        self.text
+            .search(query, k, &restriction.filter.kinds, by_path)
     }
 
-    /// Checks that `embedder` is the model the index was embedded with.
-    pub fn check_model(&self, embedder: &Embedder) -> Result<(), IndexError> {
-        match &self.manifest.embedding {
+    fn has_vectors(&self) -> bool {
+        self.vectors.is_some()
+    }
+
+    fn dense(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        restriction: &Restriction,
+    ) -> Result<Vec<(u32, f32)>, IndexError> {
+        match &self.vectors {
+            Some(v) => v.search(query, k, ef, restriction.allowed.as_ref()),
             None => Err(IndexError::NoVectors(format!(
                 "index at {} was built without an embedding model",
                 self.dir.display()
             ))),
-            Some(e) if e.model != embedder.id() => Err(IndexError::ModelMismatch {
-                indexed: e.model.clone(),
-                loaded: embedder.id().to_string(),
-            }),
-            Some(_) => Ok(()),
+        }
+    }
+
+    fn vector(&self, ord: u32) -> Option<Cow<'_, [f32]>> {
+        let v = self.vectors.as_ref()?.vector(ord)?;
+        // An empty row is a damaged one (recorded for `damage`).
+        (!v.is_empty()).then_some(Cow::Borrowed(v))
+    }
+
+    fn has_unit_vectors(&self) -> bool {
+        self.units.is_some()
+    }
+
+    fn unit_vector(&self, ord: u32, out: &mut Vec<f32>) -> bool {
+        self.units.as_ref().is_some_and(|u| u.extend_f32(ord, out))
+    }
+
+    /// The damage any read of this generation found: a lookup that met a
+    /// damaged block answered "absent", so a request that made one must
+    /// fail instead of answering from what is left.
+    fn damage(&self) -> Result<(), IndexError> {
+        match self.files.damage() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 }

@@ -52,8 +52,26 @@ fn schema() -> (Schema, Fields) {
     )
 }
 
+/// The BM25 terms of `text`, in order, as the index analyses them
+/// (English-stemmed words): what another store's BM25 counts.
+pub fn bm25_terms(text: &str) -> Vec<String> {
+    static ANALYZER: std::sync::OnceLock<Option<TextAnalyzer>> = std::sync::OnceLock::new();
+    let Some(mut analyzer) = ANALYZER
+        .get_or_init(|| tantivy::tokenizer::TokenizerManager::default().get(TOKENIZER))
+        .clone()
+    else {
+        return Vec::new();
+    };
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while let Some(tok) = stream.next() {
+        out.push(tok.text.clone());
+    }
+    out
+}
+
 /// The text a span is searched by: title, heading path and text.
-pub(crate) fn search_text(title: &str, span: &Span) -> String {
+pub fn search_text(title: &str, span: &Span) -> String {
     let mut parts: Vec<&str> = Vec::with_capacity(span.heading_path.len() + 2);
     if span.heading_path.first().map(String::as_str) != Some(title) {
         parts.push(title);

@@ -67,6 +67,14 @@ impl UnitVectors {
         self.len() == 0
     }
 
+    /// The vectors built in memory, as `(ord, vector)` in the order pushed.
+    pub fn rows(&self) -> impl Iterator<Item = (u32, &[f16])> {
+        self.ords
+            .iter()
+            .copied()
+            .zip(self.data.chunks_exact(self.dim.max(1)))
+    }
+
     /// Vector dimension.
     pub fn dim(&self) -> usize {
         self.dim

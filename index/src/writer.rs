@@ -442,7 +442,9 @@ impl<'e> Writer<'e> {
 }
 
 /// A recorded path a client may give: relative, `/`-separated, no `..`.
-fn check_path(path: &str) -> Result<(), IndexError> {
+/// Checks a document path as a writer records it: relative, `/`-separated,
+/// canonical (no empty or `.` parts, no `..` but leading ones).
+pub fn check_path(path: &str) -> Result<(), IndexError> {
     // Leading `..` steps stay allowed (a file outside the root is recorded
     // so); anywhere else a name would not be canonical: `a/../b` is `b`.
     let inner_parent = path

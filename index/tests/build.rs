@@ -2,7 +2,7 @@
 
 mod common;
 
-use bubble_index::{build, BuildOptions, Index, IndexError};
+use bubble_index::{build, BuildOptions, Corpus, Index, IndexError, Restriction};
 use common::embedder;
 use std::path::{Path, PathBuf};
 
@@ -95,12 +95,14 @@ fn incremental_update_adds_updates_removes_and_keeps_ids() {
         second.manifest().generation,
         first.manifest().generation + 1
     );
-    let hits = second.bm25("per diem 75", 3, &[], None).unwrap();
+    let hits = second
+        .bm25("per diem 75", 3, &Restriction::default())
+        .unwrap();
     let top = second.store().span(hits[0].0).unwrap();
     assert!(top.text.contains("75 EUR"), "{}", top.text);
     assert!(
         second
-            .bm25("uptime credits", 3, &[], None)
+            .bm25("uptime credits", 3, &Restriction::default())
             .unwrap()
             .is_empty(),
         "removed doc still searchable"

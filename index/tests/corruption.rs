@@ -8,7 +8,7 @@
 
 mod common;
 
-use bubble_index::{build, BuildOptions, Index};
+use bubble_index::{build, BuildOptions, Corpus, Index};
 use common::embedder;
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,9 @@
 
 mod common;
 
-use bubble_index::{build, BuildOptions, BuildReport, Embedder, Index, IndexError, Writer};
+use bubble_index::{
+    build, BuildOptions, BuildReport, Corpus, Embedder, Index, IndexError, Restriction, Writer,
+};
 use std::path::Path;
 
 fn page(topic: &str, fact: &str) -> String {
@@ -18,7 +20,7 @@ fn build_into(idx: &Path, docs: &Path, opts: &BuildOptions, e: Option<&Embedder>
 /// `(ord, score, text)` of the BM25 top 10.
 fn bm25(index: &Index, q: &str) -> Vec<(u32, f32, String)> {
     index
-        .bm25(q, 10, &[], None)
+        .bm25(q, 10, &Restriction::default())
         .unwrap()
         .into_iter()
         .map(|(o, s)| (o, s, index.store().span(o).unwrap().text))

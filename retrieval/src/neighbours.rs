@@ -3,16 +3,16 @@
 //! span into something a reader can understand on its own.
 
 use bubble_index::bubble_ingest::SpanKind;
-use bubble_index::SpanStore;
+use bubble_index::Corpus;
 
 /// The ord of a span's parent.
-pub fn parent(store: &SpanStore, ord: u32) -> Option<u32> {
+pub fn parent(store: &dyn Corpus, ord: u32) -> Option<u32> {
     let span = store.span(ord)?;
     store.ord_of(&span.parent.as_ref()?.0)
 }
 
 /// Ords of the spans sharing the span's parent, in reading order (itself included).
-pub fn siblings(store: &SpanStore, ord: u32) -> Vec<u32> {
+pub fn siblings(store: &dyn Corpus, ord: u32) -> Vec<u32> {
     let Some(span) = store.span(ord) else {
         return Vec::new();
     };
@@ -30,7 +30,7 @@ pub fn siblings(store: &SpanStore, ord: u32) -> Vec<u32> {
 }
 
 /// The header row of the table a row belongs to.
-pub fn table_header(store: &SpanStore, ord: u32) -> Option<u32> {
+pub fn table_header(store: &dyn Corpus, ord: u32) -> Option<u32> {
     if store.span(ord)?.kind != SpanKind::Row {
         return None;
     }
@@ -38,7 +38,7 @@ pub fn table_header(store: &SpanStore, ord: u32) -> Option<u32> {
 }
 
 /// The enclosing sections, outermost first.
-pub fn breadcrumb(store: &SpanStore, ord: u32) -> Vec<u32> {
+pub fn breadcrumb(store: &dyn Corpus, ord: u32) -> Vec<u32> {
     let mut out = Vec::new();
     let mut cur = parent(store, ord);
     while let Some(p) = cur {
@@ -64,7 +64,7 @@ pub struct TableSpans {
 }
 
 /// The table a row or header row belongs to.
-pub fn table_of(store: &SpanStore, ord: u32) -> Option<TableSpans> {
+pub fn table_of(store: &dyn Corpus, ord: u32) -> Option<TableSpans> {
     let span = store.span(ord)?;
     if !matches!(span.kind, SpanKind::Row | SpanKind::TableHeader) {
         return None;

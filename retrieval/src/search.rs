@@ -4,7 +4,7 @@ use crate::filter::SpanFilter;
 use crate::fusion::{fuse, Fusion};
 use crate::RetrievalError;
 use bubble_index::bubble_ingest::SpanKind;
-use bubble_index::{Embedder, Index};
+use bubble_index::{Corpus, Embedder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -139,22 +139,32 @@ pub struct SearchResponse {
     pub total_ms: f64,
 }
 
-/// Searches one index, with an optional embedding model.
-#[derive(Debug, Clone, Copy)]
+/// Searches one corpus (the embedded index or a database), with an
+/// optional embedding model.
+#[derive(Clone, Copy)]
 pub struct Retriever<'a> {
-    index: &'a Index,
+    corpus: &'a dyn Corpus,
     embedder: Option<&'a Embedder>,
 }
 
+impl std::fmt::Debug for Retriever<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Retriever")
+            .field("manifest", &self.corpus.manifest().id)
+            .field("embedder", &self.embedder.map(|e| e.id()))
+            .finish()
+    }
+}
+
 impl<'a> Retriever<'a> {
-    /// A retriever over `index`; without `embedder` only BM25 runs.
-    pub fn new(index: &'a Index, embedder: Option<&'a Embedder>) -> Retriever<'a> {
-        Retriever { index, embedder }
+    /// A retriever over `corpus`; without `embedder` only BM25 runs.
+    pub fn new(corpus: &'a dyn Corpus, embedder: Option<&'a Embedder>) -> Retriever<'a> {
+        Retriever { corpus, embedder }
     }
 
-    /// The index searched.
-    pub fn index(&self) -> &'a Index {
-        self.index
+    /// The corpus searched.
+    pub fn corpus(&self) -> &'a dyn Corpus {
+        self.corpus
     }
 
     /// The embedding model, if loaded.
@@ -166,7 +176,7 @@ impl<'a> Retriever<'a> {
     pub fn dense_unavailable(&self) -> Option<String> {
         match self.embedder {
             None => Some("no embedding model loaded (run scripts/setup or pass --models)".into()),
-            Some(e) => self.index.check_model(e).err().map(|e| e.to_string()),
+            Some(e) => self.corpus.check_model(e).err().map(|e| e.to_string()),
         }
     }
 
@@ -187,26 +197,22 @@ impl<'a> Retriever<'a> {
                 mode = Mode::Bm25;
             }
         }
-        let allowed = req.filter.allowed(self.index)?;
+        let restriction = self.corpus.restrict(&req.filter)?;
         let depth = req.depth.max(req.k);
         let bm25 = match mode {
             Mode::Dense => Vec::new(),
-            // Kinds are a clause of the BM25 query; paths need the bitmap.
-            _ => {
-                let by_path = allowed.as_ref().filter(|_| !req.filter.paths.is_empty());
-                self.index
-                    .bm25(&req.query, depth, &req.filter.kinds, by_path)?
-            }
+            _ => self.corpus.bm25(&req.query, depth, &restriction)?,
         };
         let mut embed_ms = 0.0;
         let mut query_vector = None;
-        let dense = match (mode, self.embedder, self.index.vectors()) {
-            (Mode::Bm25, _, _) | (_, None, _) | (_, _, None) => Vec::new(),
-            (_, Some(e), Some(v)) => {
+        let dense = match (mode, self.embedder) {
+            (Mode::Bm25, _) | (_, None) => Vec::new(),
+            (_, Some(_)) if !self.corpus.has_vectors() => Vec::new(),
+            (_, Some(e)) => {
                 let t = Instant::now();
                 let q = e.embed_query(&req.query)?;
                 embed_ms = t.elapsed().as_secs_f64() * 1e3;
-                let found = v.search(&q, depth, req.ef, allowed.as_ref())?;
+                let found = self.corpus.dense(&q, depth, req.ef, &restriction)?;
                 query_vector = Some(q);
                 found
             }
@@ -231,6 +237,8 @@ impl<'a> Retriever<'a> {
                 .collect()
         };
         let (bm25_ranks, dense_ranks) = (ranks(&bm25), ranks(&dense));
+        let shown: Vec<u32> = ranked.iter().take(req.k).map(|h| h.0).collect();
+        self.corpus.prefetch(&shown);
         let hits = ranked
             .into_iter()
             .take(req.k)
@@ -240,7 +248,7 @@ impl<'a> Retriever<'a> {
             .collect();
         // A lookup that met a damaged block read it as absent: fail the
         // search rather than answer without it.
-        self.index.damage()?;
+        self.corpus.damage()?;
         Ok(SearchResponse {
             hits,
             mode,
@@ -260,9 +268,8 @@ impl<'a> Retriever<'a> {
         bm25: Option<&ChannelScore>,
         dense: Option<&ChannelScore>,
     ) -> Option<Hit> {
-        let store = self.index.store();
-        let span = store.span(ord)?;
-        let doc = store.doc_of(ord)?;
+        let span = self.corpus.span(ord)?;
+        let doc = self.corpus.doc_of(ord)?;
         Some(Hit {
             ord,
             span_id: span.id.0.clone(),

@@ -70,9 +70,8 @@ impl Operator for Rank {
     }
 
     fn run(&self, ctx: &Context<'_>, state: &mut QueryState) -> Result<String, AssemblyError> {
-        let (Some(embedder), Some(vectors)) =
-            (ctx.retriever.embedder(), ctx.retriever.index().vectors())
-        else {
+        let vectors = ctx.retriever.corpus();
+        let Some(embedder) = ctx.retriever.embedder().filter(|_| vectors.has_vectors()) else {
             return Ok("no embedding model: order kept".into());
         };
         if ctx.retriever.dense_unavailable().is_some() {
@@ -104,7 +103,7 @@ impl Operator for Rank {
             c.scores.ranker = if self.params.rerank && c.scores.dense.is_none() {
                 None
             } else {
-                vectors.vector(c.ord).map(|v| Ranker::score(&prefix, v))
+                vectors.vector(c.ord).map(|v| Ranker::score(&prefix, &v))
             };
         }
         if self.params.rerank {

@@ -332,7 +332,7 @@ impl Operator for Expand {
     }
 
     fn run(&self, ctx: &Context<'_>, state: &mut QueryState) -> Result<String, AssemblyError> {
-        let store = ctx.retriever.index().store();
+        let store = ctx.retriever.corpus();
         let mut best: Vec<usize> = (0..state.candidates.len()).collect();
         best.sort_by(|&a, &b| {
             let (ca, cb) = (&state.candidates[a], &state.candidates[b]);

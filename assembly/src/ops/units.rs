@@ -57,7 +57,7 @@ impl Operator for Units {
     }
 
     fn run(&self, ctx: &Context<'_>, state: &mut QueryState) -> Result<String, AssemblyError> {
-        let store = ctx.retriever.index().store();
+        let store = ctx.retriever.corpus();
         let query: Vec<u64> = query_terms(&state.query)
             .iter()
             .map(|t| word_hash(t))

@@ -185,7 +185,7 @@ fn answer(state: &AppState, req: &ContextRequest) -> Result<Arc<Value>, ApiError
     let pipeline = pipeline(state, req.pipeline.as_ref())?;
     let counter = state.counter(req.tokenizer.as_deref(), &index)?;
     let ctx = bubble_assembly::Context {
-        retriever: Retriever::new(&index, state.embedder.as_deref()),
+        retriever: Retriever::new(index.as_ref(), state.embedder.as_deref()),
         counter: &counter,
         ranker: state.ranker.as_ref(),
     };

@@ -110,7 +110,7 @@ fn run(state: &AppState, req: &Search) -> Result<Arc<Value>, ApiError> {
         },
     };
     sr.filter = req.filters.to_span_filter()?;
-    let resp = Retriever::new(&index, state.embedder.as_deref()).search(&sr)?;
+    let resp = Retriever::new(index.as_ref(), state.embedder.as_deref()).search(&sr)?;
     let mut value = serde_json::to_value(&resp).map_err(|e| ApiError::internal(e.to_string()))?;
     value["generation"] = generation.into();
     let value = Arc::new(value);

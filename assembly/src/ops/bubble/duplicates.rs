@@ -50,7 +50,7 @@ fn is_duplicate(a: &SpanFeatures<'_>, b: &SpanFeatures<'_>, min_cosine: f32) -> 
                 && short.words.len() >= 2
                 && overlap(&short.words, &long.words) >= ROW_VALUES_CONTAINED
         }
-        (None, None) => match (a.vector, b.vector) {
+        (None, None) => match (a.vector.as_deref(), b.vector.as_deref()) {
             (Some(x), Some(y)) => bubble_index::dot(x, y) >= min_cosine,
             _ => false,
         },

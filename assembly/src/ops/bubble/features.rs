@@ -6,8 +6,9 @@ use crate::state::{Context, QueryState};
 use crate::table;
 use crate::text::{distinct_words, for_each_word, overlap, query_terms, word_hash, Lexical};
 use bubble_index::bubble_ingest::SpanKind;
-use bubble_index::SpanStore;
+use bubble_index::Corpus;
 use bubble_retrieval::neighbours::table_of;
+use std::borrow::Cow;
 use std::cell::OnceCell;
 
 /// A table row's values, read against its table's header.
@@ -32,16 +33,15 @@ pub(super) struct Features<'a> {
     /// spans without vectors need them, and sorting every candidate's words
     /// would cost a third of a default-mode selection.
     words: Vec<OnceCell<Vec<u64>>>,
-    vectors: Vec<Option<&'a [f32]>>,
+    vectors: Vec<Option<Cow<'a, [f32]>>>,
     /// Number of query terms (coverage is a share of them).
     pub terms: usize,
     /// Per facet of a compound question, each candidate's cosine to it
     /// relative to the closest candidate's (0..1; 0 without a vector).
     facets: Vec<Vec<f32>>,
-    store: &'a SpanStore,
+    store: &'a dyn Corpus,
     /// The query's distinct words (stopwords included: a key may be one).
     query_words: Vec<u64>,
-    index_vectors: Option<&'a bubble_index::VectorIndex>,
     ords: Vec<u32>,
     /// A row's values, computed on first use (rows only).
     rows: Vec<OnceCell<Option<RowValues>>>,
@@ -52,8 +52,7 @@ pub(super) struct Features<'a> {
 
 impl<'a> Features<'a> {
     pub(super) fn new(ctx: &Context<'a>, state: &QueryState) -> Features<'a> {
-        let index = ctx.retriever.index();
-        let store = index.store();
+        let store = ctx.retriever.corpus();
         let query: Vec<u64> = query_terms(&state.query)
             .iter()
             .map(|t| word_hash(t))
@@ -63,10 +62,10 @@ impl<'a> Features<'a> {
             .iter()
             .map(|c| store.span(c.ord).map(|s| s.text).unwrap_or_default())
             .collect();
-        let vectors: Vec<Option<&'a [f32]>> = state
+        let vectors: Vec<Option<Cow<'a, [f32]>>> = state
             .candidates
             .iter()
-            .map(|c| index.vectors().and_then(|v| v.vector(c.ord)))
+            .map(|c| store.vector(c.ord))
             .collect();
         let facets = state
             .facet_vectors
@@ -92,7 +91,6 @@ impl<'a> Features<'a> {
             ords: state.candidates.iter().map(|c| c.ord).collect(),
             store,
             query_words: distinct_words(&state.query),
-            index_vectors: index.vectors(),
             texts,
             vectors,
             terms: query.len().min(64),
@@ -115,7 +113,10 @@ impl<'a> Features<'a> {
 
     /// The cosine of two candidates' stored vectors, if both have one.
     pub(super) fn cosine(&self, i: usize, j: usize) -> Option<f32> {
-        Some(bubble_index::dot(self.vectors[i]?, self.vectors[j]?))
+        Some(bubble_index::dot(
+            self.vectors[i].as_deref()?,
+            self.vectors[j].as_deref()?,
+        ))
     }
 
     /// Number of candidates the features cover: those in the pool when the
@@ -131,7 +132,7 @@ impl<'a> Features<'a> {
         SpanFeatures {
             row: row_values(self.store, ord, &self.query_words),
             fingerprint: self.store.span(ord).and_then(|s| fingerprint(&s.text)),
-            vector: self.index_vectors.and_then(|v| v.vector(ord)),
+            vector: self.store.vector(ord),
         }
     }
 
@@ -140,7 +141,7 @@ impl<'a> Features<'a> {
         SpanFeatures {
             row: self.row(i).cloned(),
             fingerprint: self.fingerprint(i),
-            vector: self.vectors[i],
+            vector: self.vectors[i].clone(),
         }
     }
 
@@ -202,11 +203,11 @@ impl<'a> Features<'a> {
 pub(super) struct SpanFeatures<'a> {
     pub row: Option<RowValues>,
     pub fingerprint: Option<u64>,
-    pub vector: Option<&'a [f32]>,
+    pub vector: Option<Cow<'a, [f32]>>,
 }
 
 /// A row's values, if `ord` is a row of a table with a header.
-fn row_values(store: &SpanStore, ord: u32, query_words: &[u64]) -> Option<RowValues> {
+fn row_values(store: &dyn Corpus, ord: u32, query_words: &[u64]) -> Option<RowValues> {
     let span = store.span(ord)?;
     if span.kind != SpanKind::Row {
         return None;
@@ -235,10 +236,13 @@ fn fingerprint(text: &str) -> Option<u64> {
 }
 
 /// Each vector's cosine to `facet` divided by the highest, floored at 0.
-fn relative_cosines(vectors: &[Option<&[f32]>], facet: &[f32]) -> Vec<f32> {
+fn relative_cosines(vectors: &[Option<Cow<'_, [f32]>>], facet: &[f32]) -> Vec<f32> {
     let cos: Vec<f32> = vectors
         .iter()
-        .map(|v| v.map_or(0.0, |v| bubble_index::dot(v, facet).max(0.0)))
+        .map(|v| {
+            v.as_deref()
+                .map_or(0.0, |v| bubble_index::dot(v, facet).max(0.0))
+        })
         .collect();
     let best = cos.iter().copied().fold(0.0f32, f32::max);
     if best <= 0.0 {
@@ -255,7 +259,7 @@ pub(super) fn score_static(
     state: &mut QueryState,
     f: &Features<'_>,
 ) {
-    let store = ctx.retriever.index().store();
+    let store = ctx.retriever.corpus();
     let theta = p.theta.unwrap_or_else(|| median_tokens(state)).max(1.0);
     for (c, lex) in state.candidates.iter_mut().zip(&f.lex) {
         let section_boost: f32 = if p.section_boosts.is_empty() {
@@ -306,11 +310,17 @@ pub(super) fn best_retrieval(state: &QueryState) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::relative_cosines;
+    use std::borrow::Cow;
 
     #[test]
     fn facet_closeness_is_relative_to_the_closest_candidate() {
         let (a, b, c) = ([1.0, 0.0], [0.6, 0.8], [-1.0, 0.0]);
-        let vectors: Vec<Option<&[f32]>> = vec![Some(&a), Some(&b), Some(&c), None];
+        let vectors: Vec<Option<Cow<'_, [f32]>>> = vec![
+            Some(Cow::Borrowed(&a[..])),
+            Some(Cow::Borrowed(&b[..])),
+            Some(Cow::Borrowed(&c[..])),
+            None,
+        ];
         let rel = relative_cosines(&vectors, &[0.8, 0.6]);
         // Cosines 0.8, 0.96, -0.8 (floored at 0), none: divided by 0.96.
         let want = [0.8 / 0.96, 1.0, 0.0, 0.0];

@@ -17,7 +17,7 @@ const MAX_BLOCKS: usize = 24;
 /// own blocks follow it in the store and come before its first subsection,
 /// so the scan reads the section's own content only, never its document.
 fn section_blocks(ctx: &Context<'_>, ord: u32) -> Vec<u32> {
-    let store = ctx.retriever.index().store();
+    let store = ctx.retriever.corpus();
     let Some(parent) = store.span(ord).and_then(|s| s.parent) else {
         return Vec::new();
     };

@@ -25,7 +25,7 @@ pub(super) fn expand_header(
     costs: &mut CostModel<'_>,
     row: usize,
 ) {
-    let store = ctx.retriever.index().store();
+    let store = ctx.retriever.corpus();
     let Some(header_ord) = table_header(store, state.candidates[row].ord) else {
         return;
     };
@@ -79,7 +79,7 @@ pub(super) fn take_whole(
     row: usize,
     share: f32,
 ) -> Vec<usize> {
-    let store = ctx.retriever.index().store();
+    let store = ctx.retriever.corpus();
     let ord = state.candidates[row].ord;
     if share <= 0.0 || state.candidates[row].kind != SpanKind::Row {
         return Vec::new();

@@ -4,7 +4,7 @@
 use super::GroupLevel;
 use crate::candidate::Candidate;
 use bubble_compress::UnitSet;
-use bubble_index::Index;
+use bubble_index::Corpus;
 
 /// The input of one compression, and the way back from unit positions to
 /// spans.
@@ -24,27 +24,29 @@ pub(super) struct Input {
 /// (none, in an index built with unit vectors) takes its block's vector;
 /// `None` when the index has no unit vectors at all.
 pub(super) fn collect(
-    index: &Index,
+    index: &dyn Corpus,
     candidates: &[Candidate],
     spans: &[usize],
     level: GroupLevel,
 ) -> Option<Input> {
-    let store = index.store();
-    let stored = index.unit_vectors()?;
-    let blocks = index.vectors();
+    if !index.has_unit_vectors() {
+        return None;
+    }
+    // Unit vectors come from the model the blocks' do: its dimension.
+    let dim = index.manifest().embedding.as_ref()?.dim;
     let mut order: Vec<usize> = spans.to_vec();
     // Source order: document, then position in it.
     order.sort_by_key(|&i| candidates[i].ord);
     order.dedup();
     let mut input = Input {
-        units: UnitSet::new(stored.dim()),
+        units: UnitSet::new(dim),
         unit_ords: Vec::new(),
         owner: Vec::new(),
         group_labels: Vec::new(),
         whole: Vec::new(),
     };
     let mut group_of_label: std::collections::HashMap<String, u32> = Default::default();
-    let mut v: Vec<f32> = Vec::with_capacity(stored.dim());
+    let mut v: Vec<f32> = Vec::with_capacity(dim);
     for i in order {
         let c = &candidates[i];
         let label = match level {
@@ -54,17 +56,17 @@ pub(super) fn collect(
         let next = group_of_label.len() as u32;
         let group = *group_of_label.get(&label).unwrap_or(&next);
         let before = input.unit_ords.len();
-        for u in store.units_of(c.ord) {
+        for u in index.units_of(c.ord) {
             v.clear();
-            let found = stored.extend_f32(u, &mut v)
-                || blocks.and_then(|b| b.vector(c.ord)).is_some_and(|b| {
-                    v.extend_from_slice(b);
+            let found = index.unit_vector(u, &mut v)
+                || index.vector(c.ord).is_some_and(|b| {
+                    v.extend_from_slice(&b);
                     true
                 });
-            if !found || v.len() != stored.dim() {
+            if !found || v.len() != dim {
                 continue;
             }
-            let tokens = store.span(u).map_or(0, |s| s.tokens);
+            let tokens = index.span(u).map_or(0, |s| s.tokens);
             if input.units.push(&v, tokens, group, c.ord).is_ok() {
                 input.unit_ords.push(u);
                 input.owner.push(i);
@@ -82,7 +84,7 @@ pub(super) fn collect(
 
 /// Sets each unit's prior to `weight` × the share of the query's content
 /// words its text contains.
-pub(super) fn lexical_priors(index: &Index, input: &mut Input, query: &str, weight: f32) {
+pub(super) fn lexical_priors(index: &dyn Corpus, input: &mut Input, query: &str, weight: f32) {
     let terms: Vec<u64> = crate::text::query_terms(query)
         .iter()
         .map(|t| crate::text::word_hash(t))
@@ -91,7 +93,7 @@ pub(super) fn lexical_priors(index: &Index, input: &mut Input, query: &str, weig
         return;
     }
     for (u, &ord) in input.unit_ords.iter().enumerate() {
-        let span = index.store().span(ord);
+        let span = index.span(ord);
         let text = span.as_ref().map_or("", |s| s.text.as_str());
         let mut found: Vec<u64> = Vec::new();
         crate::text::for_each_word(text, |h| {

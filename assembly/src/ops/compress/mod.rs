@@ -152,7 +152,7 @@ impl Operator for Compress {
     }
 
     fn run(&self, ctx: &Context<'_>, state: &mut QueryState) -> Result<String, AssemblyError> {
-        let index = ctx.retriever.index();
+        let index = ctx.retriever.corpus();
         let spans: Vec<usize> = match self.params.input {
             InputSpans::Selected => state.selected.clone(),
             InputSpans::Candidates => (0..state.candidates.len()).collect(),
@@ -236,7 +236,7 @@ impl Compress {
         budget: usize,
         run: &dyn Fn(Target) -> Result<Compression, AssemblyError>,
     ) -> Result<(Compression, usize), AssemblyError> {
-        let store = ctx.retriever.index().store();
+        let store = ctx.retriever.corpus();
         let rendered = |c: &Compression| {
             let (selected, excerpts) = shown(state, input, spans, c, self.params.input);
             let (text, _) = render(
@@ -366,7 +366,7 @@ fn trace_of(
     method: Method,
     rounds: usize,
 ) -> CompressionTrace {
-    let store = ctx.retriever.index().store();
+    let store = ctx.retriever.corpus();
     let id = |ord: u32| store.span(ord).map_or_else(String::new, |s| s.id.0.clone());
     CompressionTrace {
         method,

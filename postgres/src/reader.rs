@@ -1,0 +1,562 @@
+//! A reader: one consistent snapshot of the store (a read-only
+//! repeatable-read transaction on one pooled connection), serving the
+//! storage seam for one request.
+//!
+//! The pipeline reads spans, documents and vectors one at a time; over a
+//! network each would be a round trip. So a search's hits are prefetched
+//! (`Corpus::prefetch`): their documents' spans, vectors and unit vectors
+//! come in three queries, and what a request reads after that is mostly
+//! in the reader's cache. Spans never change under an ord, so the cache
+//! is only ever stale by what the snapshot could not see anyway.
+
+use crate::bm25;
+use crate::rows::{self, DOC_COLUMNS, SPAN_COLUMNS};
+use crate::schema::Settings;
+use crate::{Failure, Store};
+use bubble_index::bubble_ingest::{Span, SpanKind};
+use bubble_index::{
+    bm25_terms, Corpus, Counts, DocEntry, EmbeddingInfo, IndexError, Manifest, Restriction,
+    SpanFilter, SpanSource,
+};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
+
+/// A snapshot of the store.
+pub struct Reader {
+    store: Store,
+    /// The connection holding the snapshot's transaction (`None` once given back).
+    client: Mutex<Option<deadpool_postgres::Object>>,
+    manifest: Manifest,
+    /// Live retrievable spans and their mean length in terms (BM25).
+    retrievable: f64,
+    mean_length: f64,
+    cache: Mutex<Cache>,
+    /// The first failure a lookup met (it answered "absent").
+    outage: OnceLock<String>,
+}
+
+#[derive(Default)]
+struct Cache {
+    spans: HashMap<u32, (u32, Span)>,
+    docs: HashMap<u32, DocEntry>,
+    ids: HashMap<String, Option<u32>>,
+    vectors: HashMap<u32, Option<Vec<f32>>>,
+    units: HashMap<u32, Option<Vec<f32>>>,
+    /// Documents whose spans, vectors and units are all here.
+    whole: HashSet<u32>,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("store", &self.store)
+            .field("generation", &self.manifest.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reader {
+    pub(crate) fn open(store: &Store) -> Result<Reader, IndexError> {
+        let settings = store.settings()?.ok_or_else(|| {
+            IndexError::Store(format!(
+                "no Bubble store in {} (index into it first: bubble index <PATH> --store <URL>)",
+                store.shown()
+            ))
+        })?;
+        let (client, state) = store.block_on(async {
+            let client = store.connection().await?;
+            client
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await?;
+            let state = client
+                .query_one(
+                    "SELECT generation, files, documents, spans, retrievable, vectors, \
+                     unit_vectors, tokens, length_sum FROM bubble_state",
+                    &[],
+                )
+                .await?;
+            let n = |i: usize| state.get::<_, i64>(i).max(0) as u64;
+            let state: Vec<u64> = (0..9).map(n).collect();
+            Ok::<_, Failure>((client, state))
+        })?;
+        let manifest = manifest(&settings, &state);
+        Ok(Reader {
+            store: store.clone(),
+            client: Mutex::new(Some(client)),
+            retrievable: state[4] as f64,
+            mean_length: state[8] as f64 / (state[4].max(1)) as f64,
+            manifest,
+            cache: Mutex::new(Cache::default()),
+            outage: OnceLock::new(),
+        })
+    }
+
+    /// Runs `work` on the snapshot's connection.
+    fn with<T>(
+        &self,
+        work: impl AsyncFnOnce(&deadpool_postgres::Object) -> Result<T, Failure>,
+    ) -> Result<T, IndexError> {
+        let guard = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(client) = guard.as_ref() else {
+            return Err(IndexError::Store("the reader was closed".into()));
+        };
+        self.store.block_on(work(client))
+    }
+
+    /// [`Reader::with`] for lookups: a failure answers `None` and is kept
+    /// for [`Corpus::damage`].
+    fn lookup<T>(
+        &self,
+        work: impl AsyncFnOnce(&deadpool_postgres::Object) -> Result<T, Failure>,
+    ) -> Option<T> {
+        match self.with(work) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let _ = self.outage.set(e.to_string());
+                None
+            }
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Loads whole documents (spans, vectors, unit vectors) into the cache.
+    fn load_docs(&self, doc_nos: &[i64]) {
+        if doc_nos.is_empty() {
+            return;
+        }
+        let found = self.lookup(async |c| {
+            let spans = c
+                .query(
+                    &format!(
+                        "SELECT {SPAN_COLUMNS}, embedding FROM bubble_spans \
+                         WHERE doc_no = ANY($1)"
+                    ),
+                    &[&doc_nos],
+                )
+                .await?;
+            let docs = c
+                .query(
+                    &format!("SELECT {DOC_COLUMNS} FROM bubble_documents WHERE doc_no = ANY($1)"),
+                    &[&doc_nos],
+                )
+                .await?;
+            let units = c
+                .query(
+                    "SELECT ord, embedding FROM bubble_units WHERE doc_no = ANY($1)",
+                    &[&doc_nos],
+                )
+                .await?;
+            Ok((spans, docs, units))
+        });
+        let Some((spans, docs, units)) = found else {
+            return;
+        };
+        let mut cache = self.cache();
+        for row in &spans {
+            if let Some((ord, doc_no, span)) = rows::span(row) {
+                let v: Option<pgvector::Vector> = row.try_get(13).ok().flatten();
+                cache.vectors.insert(ord, v.map(|v| v.to_vec()));
+                cache.ids.insert(span.id.0.clone(), Some(ord));
+                cache.spans.insert(ord, (doc_no, span));
+            }
+        }
+        for row in &docs {
+            if let Some((doc_no, doc)) = rows::doc(row) {
+                cache.docs.insert(doc_no, doc);
+                cache.whole.insert(doc_no);
+            }
+        }
+        // A document's units are all here: its spans without one have none.
+        for ord in cache
+            .spans
+            .iter()
+            .filter(|(_, (d, _))| doc_nos.contains(&i64::from(*d)))
+            .map(|(o, _)| *o)
+            .collect::<Vec<_>>()
+        {
+            cache.units.entry(ord).or_insert(None);
+        }
+        for row in &units {
+            let ord = row
+                .try_get::<_, i64>(0)
+                .ok()
+                .and_then(|o| u32::try_from(o).ok());
+            let v: Option<pgvector::HalfVector> = row.try_get(1).ok();
+            if let (Some(ord), Some(v)) = (ord, v) {
+                let v: Vec<f32> = v.to_vec().iter().map(|x| x.to_f32()).collect();
+                cache.units.insert(ord, Some(v));
+            }
+        }
+    }
+
+    /// The ords of the live spans of files `paths`, loading their documents
+    /// into the cache: a writer's view of what a changed file held.
+    pub fn load_files(&self, paths: &[String]) {
+        let found = self.lookup(async |c| {
+            let rows = c
+                .query(
+                    "SELECT doc_no FROM bubble_documents WHERE path = ANY($1)",
+                    &[&paths],
+                )
+                .await?;
+            Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect::<Vec<_>>())
+        });
+        if let Some(doc_nos) = found {
+            for chunk in doc_nos.chunks(512) {
+                self.load_docs(chunk);
+            }
+        }
+    }
+
+    /// The span at `ord` and its document's number.
+    fn span_row(&self, ord: u32) -> Option<(u32, Span)> {
+        if let Some(found) = self.cache().spans.get(&ord) {
+            return Some(found.clone());
+        }
+        let ord64 = i64::from(ord);
+        let row = self.lookup(async |c| {
+            Ok(c.query_opt(
+                &format!("SELECT {SPAN_COLUMNS} FROM bubble_spans WHERE ord = $1"),
+                &[&ord64],
+            )
+            .await?)
+        })??;
+        let (_, doc_no, span) = rows::span(&row)?;
+        self.cache().spans.insert(ord, (doc_no, span.clone()));
+        Some((doc_no, span))
+    }
+
+    /// The SQL and parameters of a filter, over spans aliased `s`, its
+    /// parameters numbered from `$first`.
+    fn filter_sql(restriction: &Restriction, first: usize) -> (String, Vec<i16>, Vec<String>) {
+        let mut sql = String::new();
+        let kinds: Vec<i16> = restriction
+            .filter
+            .kinds
+            .iter()
+            .map(|k| rows::kind_code(*k))
+            .collect();
+        let mut n = first;
+        if !kinds.is_empty() {
+            sql.push_str(&format!(" AND s.kind = ANY(${n}::int2[])"));
+            n += 1;
+        }
+        let paths = restriction.files.clone().unwrap_or_default();
+        if restriction.files.is_some() {
+            sql.push_str(&format!(" AND s.path = ANY(${n}::text[])"));
+        }
+        (sql, kinds, paths)
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let client = self
+            .client
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(client) = client {
+            // Ends the snapshot before the connection goes back to the pool.
+            self.store.spawn(async move {
+                let _ = client.batch_execute("ROLLBACK").await;
+            });
+        }
+    }
+}
+
+/// The manifest of a store: its settings and counts (`state` as read).
+fn manifest(settings: &Settings, state: &[u64]) -> Manifest {
+    let generation = state[0];
+    Manifest {
+        schema_version: bubble_index::SCHEMA_VERSION,
+        id: format!("postgres-{generation}"),
+        generation,
+        tokenizer: settings.tokenizer.clone(),
+        root: settings.root.clone(),
+        embedding: settings.model.as_ref().map(|m| EmbeddingInfo {
+            model: m.clone(),
+            dim: settings.dim,
+            pooling: settings.pooling.clone(),
+        }),
+        counts: Counts {
+            files: state[1] as usize,
+            documents: state[2] as usize,
+            spans: state[3] as usize,
+            retrievable: state[4] as usize,
+            vectors: state[5] as usize,
+            unit_vectors: state[6] as usize,
+            tokens: state[7],
+        },
+        vector_files: Vec::new(),
+        graphs: Vec::new(),
+        base_ords: 0,
+        unit_files: Vec::new(),
+        checksums: Default::default(),
+    }
+}
+
+impl SpanSource for Reader {
+    fn span_at(&self, ord: u32) -> Option<Cow<'_, Span>> {
+        self.span_row(ord).map(|(_, s)| Cow::Owned(s))
+    }
+}
+
+impl Corpus for Reader {
+    fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    fn kind(&self, ord: u32) -> Option<SpanKind> {
+        self.span_row(ord).map(|(_, s)| s.kind)
+    }
+
+    fn ord_of(&self, id: &str) -> Option<u32> {
+        if let Some(found) = self.cache().ids.get(id) {
+            return *found;
+        }
+        let ord = self.lookup(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT ord FROM bubble_spans WHERE span_id = $1 ORDER BY ord DESC LIMIT 1",
+                    &[&id],
+                )
+                .await?;
+            Ok(row.and_then(|r| u32::try_from(r.get::<_, i64>(0)).ok()))
+        })?;
+        self.cache().ids.insert(id.to_string(), ord);
+        ord
+    }
+
+    fn doc_of(&self, ord: u32) -> Option<DocEntry> {
+        let (doc_no, _) = self.span_row(ord)?;
+        if let Some(doc) = self.cache().docs.get(&doc_no) {
+            return Some(doc.clone());
+        }
+        let n = i64::from(doc_no);
+        let row = self.lookup(async |c| {
+            Ok(c.query_opt(
+                &format!("SELECT {DOC_COLUMNS} FROM bubble_documents WHERE doc_no = $1"),
+                &[&n],
+            )
+            .await?)
+        })??;
+        let (_, doc) = rows::doc(&row)?;
+        self.cache().docs.insert(doc_no, doc.clone());
+        Some(doc)
+    }
+
+    fn restrict(&self, filter: &SpanFilter) -> Result<Restriction, IndexError> {
+        if filter.paths.is_empty() {
+            return Ok(Restriction {
+                filter: filter.clone(),
+                ..Restriction::default()
+            });
+        }
+        // Globs are matched here, once per file, as the embedded index
+        // matches them; the query takes the matching paths.
+        let globs = filter.globs()?;
+        let paths: Vec<String> = self.with(async |c| {
+            let rows = c.query("SELECT path FROM bubble_files", &[]).await?;
+            Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
+        })?;
+        Ok(Restriction {
+            filter: filter.clone(),
+            allowed: None,
+            files: Some(paths.into_iter().filter(|p| globs.is_match(p)).collect()),
+        })
+    }
+
+    fn bm25(
+        &self,
+        query: &str,
+        k: usize,
+        restriction: &Restriction,
+    ) -> Result<Vec<(u32, f32)>, IndexError> {
+        let mut terms = bm25_terms(query);
+        let mut seen = HashSet::new();
+        terms.retain(|t| seen.insert(t.clone()));
+        if terms.is_empty() || k == 0 || self.retrievable == 0.0 {
+            return Ok(Vec::new());
+        }
+        let tsquery = bm25::any_of(&terms);
+        let (filter, kinds, paths) = Reader::filter_sql(restriction, 6);
+        let sql = bm25::query(&filter);
+        let (n, mean, limit) = (self.retrievable, self.mean_length.max(1.0), k as i64);
+        let rows = self.with(async |c| {
+            let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                vec![&terms, &tsquery, &n, &mean, &limit];
+            if !kinds.is_empty() {
+                params.push(&kinds);
+            }
+            if restriction.files.is_some() {
+                params.push(&paths);
+            }
+            Ok(c.query(&sql, &params).await?)
+        })?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let ord = u32::try_from(r.get::<_, i64>(0)).ok()?;
+                Some((ord, r.get::<_, f32>(1)))
+            })
+            .collect())
+    }
+
+    fn has_vectors(&self) -> bool {
+        self.manifest.embedding.is_some()
+    }
+
+    fn dense(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        restriction: &Restriction,
+    ) -> Result<Vec<(u32, f32)>, IndexError> {
+        if !self.has_vectors() {
+            return Err(IndexError::NoVectors(
+                "the store was built without an embedding model".into(),
+            ));
+        }
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        let (filter, kinds, paths) = Reader::filter_sql(restriction, 3);
+        let vector = pgvector::Vector::from(query.to_vec());
+        let limit = k as i64;
+        // The graph's breadth, and with a filter an iterative scan, so
+        // that filtered-out spans do not leave the answer short.
+        let settings = format!(
+            "SET LOCAL hnsw.ef_search = {}; SET LOCAL hnsw.iterative_scan = {}",
+            ef.clamp(1, 1000),
+            if filter.is_empty() {
+                "off"
+            } else {
+                "relaxed_order"
+            }
+        );
+        let sql = format!(
+            "SELECT ord, score FROM (
+                SELECT s.ord, (-(s.embedding <#> $1))::float4 AS score
+                FROM bubble_spans s
+                WHERE s.embedding IS NOT NULL {filter}
+                ORDER BY s.embedding <#> $1
+                LIMIT $2
+            ) hits ORDER BY score DESC, ord"
+        );
+        let rows = self.with(async |c| {
+            c.batch_execute(&settings).await?;
+            let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&vector, &limit];
+            if !kinds.is_empty() {
+                params.push(&kinds);
+            }
+            if restriction.files.is_some() {
+                params.push(&paths);
+            }
+            Ok(c.query(&sql, &params).await?)
+        })?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let ord = u32::try_from(r.get::<_, i64>(0)).ok()?;
+                Some((ord, r.get::<_, f32>(1)))
+            })
+            .collect())
+    }
+
+    fn vector(&self, ord: u32) -> Option<Cow<'_, [f32]>> {
+        if let Some(found) = self.cache().vectors.get(&ord) {
+            return found.clone().map(Cow::Owned);
+        }
+        let ord64 = i64::from(ord);
+        let v = self.lookup(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT embedding FROM bubble_spans WHERE ord = $1",
+                    &[&ord64],
+                )
+                .await?;
+            Ok(row.and_then(|r| r.get::<_, Option<pgvector::Vector>>(0)))
+        })?;
+        let v = v.map(|v| v.to_vec());
+        self.cache().vectors.insert(ord, v.clone());
+        v.map(Cow::Owned)
+    }
+
+    fn has_unit_vectors(&self) -> bool {
+        self.manifest.counts.unit_vectors > 0
+    }
+
+    fn unit_vector(&self, ord: u32, out: &mut Vec<f32>) -> bool {
+        let cached = self.cache().units.get(&ord).cloned();
+        let v = match cached {
+            Some(v) => v,
+            None => {
+                let ord64 = i64::from(ord);
+                let v = self.lookup(async |c| {
+                    let row = c
+                        .query_opt(
+                            "SELECT embedding FROM bubble_units WHERE ord = $1",
+                            &[&ord64],
+                        )
+                        .await?;
+                    Ok(row.map(|r| r.get::<_, pgvector::HalfVector>(0)))
+                });
+                let v = v
+                    .flatten()
+                    .map(|v| v.to_vec().iter().map(|x| x.to_f32()).collect::<Vec<f32>>());
+                self.cache().units.insert(ord, v.clone());
+                v
+            }
+        };
+        match v {
+            Some(v) => {
+                out.extend_from_slice(&v);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn damage(&self) -> Result<(), IndexError> {
+        match self.outage.get() {
+            Some(e) => Err(IndexError::Store(e.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn prefetch(&self, ords: &[u32]) {
+        let missing: Vec<i64> = {
+            let cache = self.cache();
+            ords.iter()
+                .filter(|o| {
+                    cache
+                        .spans
+                        .get(o)
+                        .is_none_or(|(d, _)| !cache.whole.contains(d))
+                })
+                .map(|&o| i64::from(o))
+                .collect()
+        };
+        if missing.is_empty() {
+            return;
+        }
+        let doc_nos = self.lookup(async |c| {
+            let rows = c
+                .query(
+                    "SELECT DISTINCT doc_no FROM bubble_spans WHERE ord = ANY($1)",
+                    &[&missing],
+                )
+                .await?;
+            Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect::<Vec<_>>())
+        });
+        if let Some(doc_nos) = doc_nos {
+            self.load_docs(&doc_nos);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! A connection to a database holding a Bubble store: a pool, the driver's
+//! runtime, timeouts, and clear errors when the database is away.
+
+use crate::reader::Reader;
+use crate::schema::{self, Settings};
+use bubble_index::IndexError;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Timeouts};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a connection may take to open, and a statement to run.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const STATEMENT_TIMEOUT_MS: u64 = 60_000;
+
+/// A Bubble store in a PostgreSQL database: cheap to clone, shared by
+/// every reader and writer of a process.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    runtime: tokio::runtime::Runtime,
+    /// The URL without its password, for messages.
+    shown: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.inner.shown)
+    }
+}
+
+/// A failed database call, before it becomes an [`IndexError`].
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Db(tokio_postgres::Error),
+    Index(IndexError),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(e: tokio_postgres::Error) -> Failure {
+        Failure::Db(e)
+    }
+}
+
+impl From<IndexError> for Failure {
+    fn from(e: IndexError) -> Failure {
+        Failure::Index(e)
+    }
+}
+
+impl Failure {
+    fn into_error(self, shown: &str) -> IndexError {
+        match self {
+            Failure::Index(e) => e,
+            Failure::Db(e) => {
+                let detail = match e.as_db_error() {
+                    Some(db) => format!("{}: {}", db.severity(), db.message()),
+                    None => match std::error::Error::source(&e) {
+                        Some(cause) => format!("{e}: {cause}"),
+                        None => e.to_string(),
+                    },
+                };
+                IndexError::Store(format!("PostgreSQL at {shown}: {detail}"))
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`)
+    /// and checks that it answers; the pool opens more connections as
+    /// they are needed, and again after the database comes back.
+    pub fn connect(url: &str, connections: usize) -> Result<Store, IndexError> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| IndexError::Store(format!("bad PostgreSQL URL: {e}")))?;
+        config.connect_timeout(CONNECT_TIMEOUT);
+        config.options(format!("-c statement_timeout={STATEMENT_TIMEOUT_MS}"));
+        config.application_name("bubble");
+        let shown = shown(&config);
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("bubble-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| IndexError::Store(format!("starting the database driver: {e}")))?;
+        let pool = Pool::builder(manager)
+            .max_size(connections.max(1))
+            .timeouts(Timeouts {
+                wait: Some(CONNECT_TIMEOUT),
+                create: Some(CONNECT_TIMEOUT),
+                recycle: Some(CONNECT_TIMEOUT),
+            })
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| IndexError::Store(format!("connection pool: {e}")))?;
+        let store = Store {
+            inner: Arc::new(Inner {
+                pool,
+                runtime,
+                shown,
+            }),
+        };
+        store.run(|client| async move {
+            client.simple_query("SELECT 1").await?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// Runs `work` with a pooled connection, on the driver's runtime.
+    pub(crate) fn run<T, F, Fut>(&self, work: F) -> Result<T, IndexError>
+    where
+        F: FnOnce(deadpool_postgres::Object) -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        self.inner
+            .runtime
+            .block_on(async {
+                let client = self.connection().await?;
+                work(client).await
+            })
+            .map_err(|f| f.into_error(&self.inner.shown))
+    }
+
+    /// Runs `work` on the driver's runtime (with a connection it holds).
+    pub(crate) fn block_on<T>(
+        &self,
+        work: impl Future<Output = Result<T, Failure>>,
+    ) -> Result<T, IndexError> {
+        self.inner
+            .runtime
+            .block_on(work)
+            .map_err(|f| f.into_error(&self.inner.shown))
+    }
+
+    /// Hands `work` to the driver's runtime without waiting (a rollback
+    /// when a reader is dropped, wherever that happens).
+    pub(crate) fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        self.inner.runtime.spawn(work);
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn connection(&self) -> Result<deadpool_postgres::Object, Failure> {
+        self.inner.pool.get().await.map_err(|e| {
+            Failure::Index(IndexError::Store(format!(
+                "PostgreSQL at {} is unavailable: {e} (is it running? `scripts/postgres start` \
+                 starts one)",
+                self.inner.shown
+            )))
+        })
+    }
+
+    /// The database, as messages name it (no password).
+    pub fn shown(&self) -> &str {
+        &self.inner.shown
+    }
+
+    /// What the store was created with, or `None` when the database holds
+    /// no Bubble store yet.
+    pub fn settings(&self) -> Result<Option<Settings>, IndexError> {
+        schema::read(self)
+    }
+
+    /// A consistent snapshot of the store, for one request.
+    pub fn reader(&self) -> Result<Reader, IndexError> {
+        Reader::open(self)
+    }
+}
+
+/// `user@host:port/db` of a config, for messages.
+fn shown(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{host}:{port}/{}",
+        config.get_user().unwrap_or(""),
+        config.get_dbname().unwrap_or("")
+    )
+}
