@@ -102,9 +102,10 @@ pub struct TrainRankArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Index folder (created on the first upsert if missing).
-    #[arg(long)]
-    pub index: PathBuf,
+    /// The index folder (created on the first upsert if missing), or
+    /// `--store URL` (several servers may share one database).
+    #[command(flatten)]
+    pub source: crate::store::StoreArgs,
     /// Address to listen on (overrides the config's; default 127.0.0.1:7878).
     #[arg(long)]
     pub addr: Option<std::net::SocketAddr>,
@@ -514,6 +515,9 @@ pub struct EvalBubbleArgs {
     /// Work folder for the pooled corpus and the reusable index.
     #[arg(long, default_value = ".bubble/eval")]
     pub work: PathBuf,
+    /// Hold the corpus in this PostgreSQL database instead of an index folder.
+    #[arg(long)]
+    pub store: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -544,6 +548,9 @@ pub struct EvalRetrievalArgs {
     /// 100 reranked; measured when ranker heads are found).
     #[arg(long, default_value_t = 0.5)]
     pub ranker_weight: f32,
+    /// Hold the corpus in this PostgreSQL database instead of an index folder.
+    #[arg(long)]
+    pub store: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

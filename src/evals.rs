@@ -57,7 +57,7 @@ fn eval_load(args: EvalLoadArgs) -> Result<ExitCode> {
         ..bubble_server::Config::default()
     };
     let state = bubble_server::AppState::new(bubble_server::Parts {
-        index_dir: copy,
+        backend: bubble_server::Backend::Index(copy),
         embedder: embedder.map(std::sync::Arc::new),
         writer_embedder,
         ranker,
@@ -124,6 +124,7 @@ fn eval_retrieval(args: EvalRetrievalArgs) -> Result<ExitCode> {
         ef: 128,
         rerank: crate::commands::load_ranker(&args.model, embedder.as_ref())?
             .map(|r| (r, args.ranker_weight)),
+        store: args.store.clone(),
     };
     let mut bar = BuildBar::new();
     let result = bubble_eval::retrieval::run_scifact(&data, &opts, embedder.as_ref(), &mut |p| {
@@ -162,6 +163,7 @@ fn eval_bubble(args: EvalBubbleArgs) -> Result<ExitCode> {
         questions: args.questions,
         budgets: args.budgets,
         depth: args.depth,
+        store: args.store,
     };
     let ranker = crate::commands::load_ranker(&args.model, embedder.as_ref())?;
     let mut bar = BuildBar::new();

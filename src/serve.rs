@@ -3,7 +3,7 @@
 use crate::cli::{KeyArgs, ScopeArg, ServeArgs};
 use crate::commands::{load_embedder, load_ranker};
 use anyhow::{Context, Result};
-use bubble_server::{AppState, Config, Parts};
+use bubble_server::{AppState, Backend, Config, Parts};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -37,15 +37,25 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         eprintln!("{n}");
     }
     let addr = config.addr;
+    let (backend, shown) = match (&args.source.index, &args.source.store) {
+        (_, Some(url)) => {
+            // A connection per computing request, the writer's and a few spare.
+            let store = bubble_postgres::Store::connect(url, config.limits.workers + 4)?;
+            let shown = store.shown().to_string();
+            (Backend::Postgres(store), shown)
+        }
+        (Some(dir), None) => (Backend::Index(dir.clone()), dir.display().to_string()),
+        (None, None) => anyhow::bail!("give --index DIR or --store URL"),
+    };
     let state = AppState::new(Parts {
-        index_dir: args.index.clone(),
+        backend,
         embedder: embedder.map(|e| Arc::new(e.with_query_cache(config.query_cache))),
         writer_embedder,
         ranker,
         config,
         notices,
     })
-    .with_context(|| format!("opening {}", args.index.display()))?;
+    .with_context(|| format!("opening {shown}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("bubble-http")

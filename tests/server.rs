@@ -1,164 +1,17 @@
 //! The REST API, against the real `bubble serve` on loopback: every
 //! endpoint, bad input, keys and scopes, and kill -9 during writes.
 
+mod common;
+
 use bubble_index::Index;
+use common::{http, Server};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// A running `bubble serve`, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Server {
-    fn start(index: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bubble"));
-        cmd.args([
-            "serve",
-            "--index",
-            index.to_str().unwrap(),
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .args(extra)
-        .env("BUBBLE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Server { child, addr }
-    }
-
-    fn call(&self, method: &str, path: &str, body: &[u8]) -> Reply {
-        http(self.addr, method, path, &[], body)
-    }
-
-    fn json(&self, method: &str, path: &str, body: Value) -> Reply {
-        let bytes = serde_json::to_vec(&body).unwrap();
-        http(
-            self.addr,
-            method,
-            path,
-            &[("content-type", "application/json")],
-            &bytes,
-        )
-    }
-
-    fn healthy(&self) {
-        assert_eq!(self.call("GET", "/healthz", b"").status, 200);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn value(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {} {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    /// The error message, asserting the one error shape.
-    fn error(&self) -> String {
-        let v = self.value();
-        assert!(v["error"]["code"].is_string(), "{v}");
-        v["error"]["message"].as_str().unwrap().to_string()
-    }
-}
-
-/// One HTTP/1.1 request on its own connection; the body is sent even if
-/// the server stops reading (it may answer 413 early).
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    // Written beside the read: a server that refuses a large body answers
-    // before it has read it, and the answer must be read before the reset.
-    let mut w = s.try_clone().unwrap();
-    let body = body.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = w.write_all(&body);
-    });
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let _ = writer.join();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response head: {:?}", String::from_utf8_lossy(&raw)));
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let mut body = raw[split + 4..].to_vec();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body = unchunk(&body);
-    }
-    Reply { status, head, body }
-}
-
-fn unchunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = b.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&b[..end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&b[end + 2..end + 2 + size]);
-        b = &b[end + 4 + size..];
-    }
-    out
-}
 
 fn acme_index(dir: &Path, no_embed: bool) {
     let root = env!("CARGO_MANIFEST_DIR");

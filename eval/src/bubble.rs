@@ -11,7 +11,7 @@ use crate::metrics::{mean, percentile};
 use crate::retrieval::IndexingStats;
 use crate::EvalError;
 use bubble_assembly::{Context, Pipeline, QueryState};
-use bubble_index::{Embedder, Index, Progress};
+use bubble_index::{Corpus, Embedder, Progress};
 use bubble_retrieval::Retriever;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -56,6 +56,8 @@ pub struct BubbleEvalOptions {
     pub budgets: Vec<usize>,
     /// Candidates retrieved per question.
     pub depth: usize,
+    /// A PostgreSQL database to hold the corpus instead of an index folder.
+    pub store: Option<String>,
 }
 
 /// One method at one budget.
@@ -174,9 +176,9 @@ struct Scored {
     select_ms: f64,
 }
 
-fn score(q: &Question, state: &QueryState, index: &Index) -> Scored {
+fn score(q: &Question, state: &QueryState, index: &dyn Corpus) -> Scored {
     let text = norm(state.rendered.as_ref().map_or("", |r| r.text.as_str()));
-    let store = index.store();
+    let store = index;
     let mut found = 0;
     let mut total = 0;
     let mut covered_titles = 0;
@@ -239,18 +241,14 @@ pub fn run_hotpotqa(
 ) -> Result<BubbleEval, EvalError> {
     let n = opts.questions.min(data.questions.len());
     let pooled = data.pooled(n);
-    let (index, indexing) = crate::retrieval::corpus_index(
+    let (source, indexing) = crate::source::corpus_source(
         &opts.work_dir,
         |p| pooled.write_jsonl(p),
         embedder,
+        opts.store.as_deref(),
         progress,
     )?;
-    let counter = crate::index_counter(&index)?;
-    let ctx = Context {
-        retriever: Retriever::new(&index, embedder),
-        counter: &counter,
-        ranker,
-    };
+    let counter = source.with(|c| crate::index_counter(c))?;
     let retrieve = crate::pipeline("retrieve", &crate::shipped_retrieve(opts.depth)?)?;
     let with_ranker = crate::no_ranker_method(ranker, 1)?;
     let methods: Vec<(&str, Pipeline)> = methods()?
@@ -265,27 +263,35 @@ pub fn run_hotpotqa(
     let mut notices = Vec::new();
     let mut in_pool = 0usize;
     for q in &data.questions[..n] {
-        let mut base = QueryState::new(q.text.clone(), 0);
-        retrieve
-            .run(&ctx, &mut base)
-            .map_err(|e| EvalError::Format {
-                what: format!("question {}", q.id),
-                detail: e.to_string(),
-            })?;
-        let gold = q.gold_titles();
-        in_pool += usize::from(
-            gold.iter()
-                .all(|t| base.candidates.iter().any(|c| &c.title == t)),
-        );
-        crate::keep_notices(&mut notices, &base.notices);
-        crate::run_methods(
-            &ctx,
-            &base,
-            &opts.budgets,
-            &methods,
-            &format!("question {}", q.id),
-            |b, m, state| results[b][m].push(score(q, state, &index)),
-        )?;
+        // One snapshot per question, as a server takes one per request.
+        source.with(|corpus| {
+            let ctx = Context {
+                retriever: Retriever::new(corpus, embedder),
+                counter: &counter,
+                ranker,
+            };
+            let mut base = QueryState::new(q.text.clone(), 0);
+            retrieve
+                .run(&ctx, &mut base)
+                .map_err(|e| EvalError::Format {
+                    what: format!("question {}", q.id),
+                    detail: e.to_string(),
+                })?;
+            let gold = q.gold_titles();
+            in_pool += usize::from(
+                gold.iter()
+                    .all(|t| base.candidates.iter().any(|c| &c.title == t)),
+            );
+            crate::keep_notices(&mut notices, &base.notices);
+            crate::run_methods(
+                &ctx,
+                &base,
+                &opts.budgets,
+                &methods,
+                &format!("question {}", q.id),
+                |b, m, state| results[b][m].push(score(q, state, corpus)),
+            )
+        })?;
     }
     let mut rows = Vec::new();
     for (b, &budget) in opts.budgets.iter().enumerate() {

@@ -16,6 +16,7 @@ pub mod near_duplicates;
 pub mod rank_train;
 pub mod scale;
 pub mod scifact;
+pub mod source;
 pub mod squad;
 pub mod units;
 
@@ -191,7 +192,7 @@ pub(crate) fn blocks_by_record(
 
 /// The token counter of an index's own tokenizer, which budgets are counted in.
 fn index_counter(
-    index: &bubble_index::Index,
+    index: &dyn bubble_index::Corpus,
 ) -> Result<bubble_index::bubble_ingest::TokenCounter, EvalError> {
     bubble_index::bubble_ingest::TokenCounter::by_name(&index.manifest().tokenizer)
         .map_err(|e| bubble_index::IndexError::from(e).into())

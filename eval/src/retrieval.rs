@@ -31,6 +31,8 @@ pub struct RetrievalEvalOptions {
     /// Also measure the weighted hybrid's top `depth` reranked by this
     /// ranker, with this weight (mode `rerank`).
     pub rerank: Option<(bubble_rank::Ranker, f32)>,
+    /// A PostgreSQL database to hold the corpus instead of an index folder.
+    pub store: Option<String>,
 }
 
 /// Scores of one mode (and fusion).
@@ -119,7 +121,13 @@ impl RetrievalEval {
     }
 }
 
-const REPORT_FILE: &str = "build-report.json";
+/// The saved build report of a work folder's store (`index` or `postgres`).
+fn report_file(store: &str) -> String {
+    match store {
+        "index" => "build-report.json".into(),
+        other => format!("build-report-{other}.json"),
+    }
+}
 
 /// The SciFact corpus's index in `work_dir` (built if missing or stale).
 pub fn scifact_index(
@@ -131,23 +139,29 @@ pub fn scifact_index(
     Ok(corpus_index(work_dir, |p| data.write_jsonl(p), Some(embedder), progress)?.0)
 }
 
-/// Runs the SciFact benchmark.
+/// Runs the SciFact benchmark, on the index in the work folder or, with
+/// `opts.store`, on that database.
 pub fn run_scifact(
     data: &SciFact,
     opts: &RetrievalEvalOptions,
     embedder: Option<&Embedder>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<RetrievalEval, EvalError> {
-    let (index, indexing) =
-        corpus_index(&opts.work_dir, |p| data.write_jsonl(p), embedder, progress)?;
-    let retriever = Retriever::new(&index, embedder);
+    let (source, indexing) = crate::source::corpus_source(
+        &opts.work_dir,
+        |p| data.write_jsonl(p),
+        embedder,
+        opts.store.as_deref(),
+        progress,
+    )?;
+    let unavailable = source.with(|c| Ok(Retriever::new(c, embedder).dense_unavailable()))?;
     let mut notices = Vec::new();
-    if let Some(why) = retriever.dense_unavailable() {
+    if let Some(why) = &unavailable {
         notices.push(format!("dense and hybrid skipped: {why}"));
     }
     let mut modes = Vec::new();
     for &mode in &opts.modes {
-        if mode != Mode::Bm25 && retriever.dense_unavailable().is_some() {
+        if mode != Mode::Bm25 && unavailable.is_some() {
             continue;
         }
         let fusions: Vec<Option<Fusion>> = match mode {
@@ -155,15 +169,16 @@ pub fn run_scifact(
             _ => vec![None],
         };
         for fusion in fusions {
-            modes.push(run_mode(data, &retriever, mode, fusion, None, opts)?);
+            modes.push(run_mode(data, &source, embedder, mode, fusion, None, opts)?);
         }
     }
-    if let (Some((ranker, weight)), None) = (&opts.rerank, retriever.dense_unavailable()) {
+    if let (Some((ranker, weight)), None) = (&opts.rerank, &unavailable) {
         let fusion = Fusion::Weighted { dense_weight: 0.5 };
         let rerank = Some((ranker, *weight));
         modes.push(run_mode(
             data,
-            &retriever,
+            &source,
+            embedder,
             Mode::Hybrid,
             Some(fusion),
             rerank,
@@ -213,7 +228,8 @@ fn reranked(
 
 fn run_mode(
     data: &SciFact,
-    retriever: &Retriever<'_>,
+    source: &crate::source::Source,
+    embedder: Option<&Embedder>,
     mode: Mode,
     fusion: Option<Fusion>,
     rerank: Option<(&bubble_rank::Ranker, f32)>,
@@ -232,25 +248,29 @@ fn run_mode(
             req.fusion = f;
         }
         let started = std::time::Instant::now();
-        let resp = retriever.search(&req)?;
-        let ords: Vec<u32> = match rerank {
-            Some((ranker, weight)) => reranked(retriever, &resp, ranker, weight),
-            None => resp.hits.iter().map(|h| h.ord).collect(),
-        };
-        latency.push(started.elapsed().as_secs_f64() * 1e3);
-        embed.push(resp.embed_ms);
-        let store = retriever.corpus();
-        // A document ranks where its best span ranks.
-        let mut ranked: Vec<String> = Vec::new();
-        for &ord in &ords {
-            let record = store
-                .doc_of(ord)
-                .and_then(|d| d.metadata.get("record").cloned())
-                .unwrap_or_default();
-            if !ranked.contains(&record) {
-                ranked.push(record);
+        let (ranked, embed_ms, ms) = source.with(|corpus| {
+            let retriever = Retriever::new(corpus, embedder);
+            let resp = retriever.search(&req)?;
+            let ords: Vec<u32> = match rerank {
+                Some((ranker, weight)) => reranked(&retriever, &resp, ranker, weight),
+                None => resp.hits.iter().map(|h| h.ord).collect(),
+            };
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            // A document ranks where its best span ranks.
+            let mut ranked: Vec<String> = Vec::new();
+            for &ord in &ords {
+                let record = corpus
+                    .doc_of(ord)
+                    .and_then(|d| d.metadata.get("record").cloned())
+                    .unwrap_or_default();
+                if !ranked.contains(&record) {
+                    ranked.push(record);
+                }
             }
-        }
+            Ok((ranked, resp.embed_ms, ms))
+        })?;
+        latency.push(ms);
+        embed.push(embed_ms);
         let rels = data.qrels.0.get(&q.id).unwrap_or(&empty);
         ndcg.push(ndcg_at_k(&ranked, rels, 10));
         recall.push(recall_at_k(&ranked, rels, 100));
@@ -305,13 +325,18 @@ pub(crate) fn folder_index(
         embedder,
         progress,
     )?;
-    let indexing = indexing_stats(work_dir, &report)?;
+    let indexing = indexing_stats(work_dir, "index", &report)?;
     Ok((Index::open(&index_dir)?, indexing))
 }
 
-/// Stats of the build that made the index: this run's if it built, else the saved ones.
-fn indexing_stats(work_dir: &Path, report: &BuildReport) -> Result<IndexingStats, EvalError> {
-    let path = work_dir.join(REPORT_FILE);
+/// Stats of the build that made the store (`index` or `postgres`): this
+/// run's if it built, else the saved ones.
+pub(crate) fn indexing_stats(
+    work_dir: &Path,
+    store: &str,
+    report: &BuildReport,
+) -> Result<IndexingStats, EvalError> {
+    let path = work_dir.join(report_file(store));
     if !report.committed {
         if let Ok(bytes) = std::fs::read(&path) {
             if let Ok(mut saved) = serde_json::from_slice::<IndexingStats>(&bytes) {

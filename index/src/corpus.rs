@@ -124,6 +124,17 @@ pub trait Corpus: SpanSource + Send + Sync {
     /// false (and `out` unchanged) when the unit has none.
     fn unit_vector(&self, ord: u32, out: &mut Vec<f32>) -> bool;
 
+    /// The files the store holds, in path order: `(path, content hash)`
+    /// from position `offset`, at most `limit`, and how many there are.
+    fn files_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<(String, String)>), IndexError>;
+
+    /// File `path`'s content hash and documents, if the store holds it.
+    fn file(&self, path: &str) -> Result<Option<(String, Vec<DocEntry>)>, IndexError>;
+
     /// Damage or an outage a lookup met, as an error ([`Corpus`]).
     fn damage(&self) -> Result<(), IndexError>;
 

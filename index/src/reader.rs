@@ -252,6 +252,35 @@ impl Corpus for Index {
         self.units.as_ref().is_some_and(|u| u.extend_f32(ord, out))
     }
 
+    fn files_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<(String, String)>), IndexError> {
+        let files = self.store.files();
+        let page = files
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|f| (f.path.clone(), f.content_hash.clone()))
+            .collect();
+        Ok((files.len(), page))
+    }
+
+    fn file(&self, path: &str) -> Result<Option<(String, Vec<DocEntry>)>, IndexError> {
+        let files = self.store.files();
+        let Ok(i) = files.binary_search_by(|f| f.path.as_str().cmp(path)) else {
+            return Ok(None);
+        };
+        let file = &files[i];
+        let docs = file
+            .docs
+            .clone()
+            .filter_map(|n| self.store.doc(n))
+            .collect();
+        Ok(Some((file.content_hash.clone(), docs)))
+    }
+
     /// The damage any read of this generation found: a lookup that met a
     /// damaged block answered "absent", so a request that made one must
     /// fail instead of answering from what is left.

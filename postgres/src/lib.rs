@@ -26,6 +26,8 @@ mod reader;
 mod rows;
 mod schema;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod writer;
 
 pub use reader::Reader;

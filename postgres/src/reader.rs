@@ -57,13 +57,12 @@ impl std::fmt::Debug for Reader {
 }
 
 impl Reader {
-    pub(crate) fn open(store: &Store) -> Result<Reader, IndexError> {
-        let settings = store.settings()?.ok_or_else(|| {
-            IndexError::Store(format!(
-                "no Bubble store in {} (index into it first: bubble index <PATH> --store <URL>)",
-                store.shown()
-            ))
-        })?;
+    /// A snapshot of `store`, or `None` while the database holds no Bubble
+    /// store yet.
+    pub(crate) fn open(store: &Store) -> Result<Option<Reader>, IndexError> {
+        let Some(settings) = store.settings()? else {
+            return Ok(None);
+        };
         let (client, state) = store.block_on(async {
             let client = store.connection().await?;
             client
@@ -81,7 +80,7 @@ impl Reader {
             Ok::<_, Failure>((client, state))
         })?;
         let manifest = manifest(&settings, &state);
-        Ok(Reader {
+        Ok(Some(Reader {
             store: store.clone(),
             client: Mutex::new(Some(client)),
             retrievable: state[4] as f64,
@@ -89,7 +88,7 @@ impl Reader {
             manifest,
             cache: Mutex::new(Cache::default()),
             outage: OnceLock::new(),
-        })
+        }))
     }
 
     /// Runs `work` on the snapshot's connection.
@@ -521,6 +520,55 @@ impl Corpus for Reader {
             }
             None => false,
         }
+    }
+
+    fn files_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(usize, Vec<(String, String)>), IndexError> {
+        let (offset, limit) = (offset as i64, limit as i64);
+        self.with(async |c| {
+            let total = c
+                .query_one("SELECT count(*) FROM bubble_files", &[])
+                .await?
+                .get::<_, i64>(0);
+            let rows = c
+                .query(
+                    "SELECT path, content_hash FROM bubble_files ORDER BY path OFFSET $1 LIMIT $2",
+                    &[&offset, &limit],
+                )
+                .await?;
+            let page = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            Ok((total.max(0) as usize, page))
+        })
+    }
+
+    fn file(&self, path: &str) -> Result<Option<(String, Vec<DocEntry>)>, IndexError> {
+        self.with(async |c| {
+            let Some(file) = c
+                .query_opt(
+                    "SELECT content_hash FROM bubble_files WHERE path = $1",
+                    &[&path],
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT {DOC_COLUMNS} FROM bubble_documents WHERE path = $1 ORDER BY doc_no"
+                    ),
+                    &[&path],
+                )
+                .await?;
+            let docs = rows
+                .iter()
+                .filter_map(|r| rows::doc(r).map(|d| d.1))
+                .collect();
+            Ok(Some((file.get(0), docs)))
+        })
     }
 
     fn damage(&self) -> Result<(), IndexError> {

@@ -175,6 +175,16 @@ impl Store {
 
     /// A consistent snapshot of the store, for one request.
     pub fn reader(&self) -> Result<Reader, IndexError> {
+        self.reader_if_any()?.ok_or_else(|| {
+            IndexError::Store(format!(
+                "no Bubble store in {} (index into it first: bubble index <PATH> --store <URL>)",
+                self.shown()
+            ))
+        })
+    }
+
+    /// [`Store::reader`], or `None` while the database holds no store yet.
+    pub fn reader_if_any(&self) -> Result<Option<Reader>, IndexError> {
         Reader::open(self)
     }
 }

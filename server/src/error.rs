@@ -101,8 +101,20 @@ impl From<bubble_retrieval::RetrievalError> for ApiError {
     fn from(e: bubble_retrieval::RetrievalError) -> ApiError {
         use bubble_retrieval::RetrievalError as E;
         match e {
-            E::Index(i) => ApiError::internal(i.to_string()),
+            E::Index(i) => i.into(),
             other => ApiError::bad_request(other.to_string()),
+        }
+    }
+}
+
+impl From<bubble_index::IndexError> for ApiError {
+    fn from(e: bubble_index::IndexError) -> ApiError {
+        use bubble_index::IndexError as E;
+        match e {
+            // The database is away: worth a retry, not a bug.
+            E::Store(_) => ApiError::unavailable(e.to_string()),
+            E::Glob { .. } => ApiError::bad_request(e.to_string()),
+            other => ApiError::internal(other.to_string()),
         }
     }
 }

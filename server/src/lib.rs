@@ -24,7 +24,7 @@ mod writes;
 pub use auth::{hash_secret, Key, Scope};
 pub use config::{Config, Limits};
 pub use error::{ApiError, ServerError};
-pub use state::{AppState, Parts};
+pub use state::{AppState, Backend, Parts};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;

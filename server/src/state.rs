@@ -8,7 +8,7 @@ use crate::metrics::Metrics;
 use crate::writes::Writes;
 use bubble_assembly::{Pipeline, Trace};
 use bubble_index::bubble_ingest::TokenCounter;
-use bubble_index::{Embedder, Index};
+use bubble_index::{Corpus, Embedder, Index};
 use lru::LruCache;
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -21,8 +21,11 @@ pub struct AppState {
     pub(crate) config: Config,
     pub(crate) keys: Keys,
     /// The generation readers answer from; swapped whole after a commit,
-    /// so a request keeps the snapshot it started with.
+    /// so a request keeps the snapshot it started with (an index folder).
     snapshot: RwLock<Option<Arc<Index>>>,
+    /// The database whose snapshots requests answer from, one each
+    /// (a PostgreSQL store, instead of an index folder).
+    store: Option<bubble_postgres::Store>,
     pub(crate) embedder: Option<Arc<Embedder>>,
     pub(crate) ranker: Option<bubble_rank::Ranker>,
     counters: Mutex<HashMap<String, Arc<TokenCounter>>>,
@@ -41,10 +44,35 @@ pub struct AppState {
     pub(crate) openapi: std::sync::OnceLock<String>,
 }
 
+/// Where the corpus lives.
+pub enum Backend {
+    /// An index folder (created on the first write if missing).
+    Index(PathBuf),
+    /// A PostgreSQL database (its tables created on the first write).
+    Postgres(bubble_postgres::Store),
+}
+
+/// A request's view of the corpus: the current generation of the index,
+/// or a snapshot of the database opened for it.
+pub(crate) enum Snapshot {
+    Embedded(Arc<Index>),
+    Postgres(Box<bubble_postgres::Reader>),
+}
+
+impl Snapshot {
+    /// The corpus behind the seam.
+    pub(crate) fn corpus(&self) -> &dyn Corpus {
+        match self {
+            Snapshot::Embedded(i) => i.as_ref(),
+            Snapshot::Postgres(r) => r.as_ref(),
+        }
+    }
+}
+
 /// What `bubble serve` hands the server.
 pub struct Parts {
-    /// The index folder (created on the first write if missing).
-    pub index_dir: PathBuf,
+    /// Where the corpus lives.
+    pub backend: Backend,
     /// The embedding model for queries, or `None` for BM25 only.
     pub embedder: Option<Arc<Embedder>>,
     /// A second session of the same model for the writer, so that a commit
@@ -72,7 +100,7 @@ impl AppState {
     /// current snapshot, parses the shipped pipelines.
     pub fn new(parts: Parts) -> Result<Arc<AppState>, crate::ServerError> {
         let Parts {
-            index_dir,
+            backend,
             embedder,
             writer_embedder,
             ranker,
@@ -89,6 +117,10 @@ impl AppState {
         let state = Arc::new_cyclic(|weak| AppState {
             keys: Keys::new(&config.keys),
             snapshot: RwLock::new(None),
+            store: match &backend {
+                Backend::Postgres(store) => Some(store.clone()),
+                Backend::Index(_) => None,
+            },
             embedder: embedder.clone(),
             ranker,
             counters: Mutex::new(HashMap::new()),
@@ -103,23 +135,52 @@ impl AppState {
             config,
             openapi: std::sync::OnceLock::new(),
         });
-        let first = state
-            .writes
-            .start(&index_dir, writer_embedder.or(embedder))?;
+        let first = state.writes.start(&backend, writer_embedder.or(embedder))?;
         state.set_snapshot(first);
         Ok(state)
     }
 
-    /// The snapshot a request answers from.
-    pub(crate) fn snapshot(&self) -> Result<Arc<Index>, ApiError> {
-        self.snapshot
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// The snapshot a request answers from. Opening a database's blocks:
+    /// call it from a blocking thread ([`crate::work::compute`]).
+    pub(crate) fn snapshot(&self) -> Result<Snapshot, ApiError> {
+        self.snapshot_if_any()?
             .ok_or_else(|| ApiError::unavailable("the index is empty: upsert a document first"))
     }
 
-    /// The snapshot, if the index has one.
+    /// [`AppState::snapshot`], `None` while there is nothing indexed.
+    fn snapshot_if_any(&self) -> Result<Option<Snapshot>, ApiError> {
+        match &self.store {
+            // A store whose tables exist but that has never committed is
+            // as empty as an index folder without a generation.
+            Some(store) => store
+                .reader_if_any()
+                .map(|r| {
+                    r.filter(|r| r.manifest().generation > 0)
+                        .map(|r| Snapshot::Postgres(Box::new(r)))
+                })
+                .map_err(|e| ApiError::unavailable(format!("the store is unavailable: {e}"))),
+            None => Ok(self.current().map(Snapshot::Embedded)),
+        }
+    }
+
+    /// Runs `read` over a snapshot on the blocking pool (opening a
+    /// database's snapshot blocks), for handlers outside
+    /// [`crate::work::compute`]; `None` while there is nothing indexed.
+    pub(crate) async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        read: impl FnOnce(&dyn Corpus) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<Option<T>, ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || match state.snapshot_if_any()? {
+            Some(s) => read(s.corpus()).map(Some),
+            None => Ok(None),
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("a read failed: {e}")))?
+    }
+
+    /// The index folder's current generation, if it has one (not for a
+    /// database, whose snapshots are opened per request).
     pub(crate) fn current(&self) -> Option<Arc<Index>> {
         self.snapshot
             .read()
@@ -138,7 +199,7 @@ impl AppState {
     pub(crate) fn counter(
         &self,
         name: Option<&str>,
-        index: &Index,
+        index: &dyn Corpus,
     ) -> Result<Arc<TokenCounter>, ApiError> {
         let indexed = index.manifest().tokenizer.as_str();
         let name = name.unwrap_or(indexed);

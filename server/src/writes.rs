@@ -5,10 +5,11 @@
 //! Compaction runs on the same thread when the queue is empty.
 
 use crate::error::{ApiError, ServerError};
-use crate::state::AppState;
-use bubble_index::{BuildOptions, BuildReport, Compaction, Embedder, Index, IndexError, Writer};
+use crate::state::{AppState, Backend};
+use bubble_index::{
+    BuildOptions, BuildReport, Compaction, DocumentWriter, Embedder, Index, IndexError, Writer,
+};
 use serde::Serialize;
-use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
@@ -64,29 +65,24 @@ impl Writes {
         }
     }
 
-    /// Opens the writer on its thread; returns the current snapshot.
+    /// Opens the writer on its thread; returns the current snapshot (an
+    /// index folder's; a database's readers open their own).
     pub(crate) fn start(
         &self,
-        index_dir: &Path,
+        backend: &Backend,
         embedder: Option<Arc<Embedder>>,
     ) -> Result<Option<Arc<Index>>, ServerError> {
         let (tx, rx) = channel::<Job>();
         let (ready_tx, ready_rx) = channel::<Result<Option<Arc<Index>>, IndexError>>();
-        let dir = index_dir.to_path_buf();
+        let target = match backend {
+            Backend::Index(dir) => Target::Index(dir.clone()),
+            Backend::Postgres(store) => Target::Postgres(store.clone()),
+        };
         let state = self.state.clone();
         let thread = std::thread::Builder::new()
             .name("bubble-writer".into())
             .spawn(move || {
-                let opts = BuildOptions {
-                    // Commits stay cheap; compaction runs when the queue is idle.
-                    compaction: Compaction {
-                        automatic: false,
-                        max_segments: MAX_SEGMENTS,
-                        ..Compaction::default()
-                    },
-                    ..BuildOptions::default()
-                };
-                let writer = Writer::open(&dir, &opts, embedder.as_deref());
+                let writer = StoreWriter::open(&target, embedder.as_deref());
                 let mut writer = match writer {
                     Ok(w) => {
                         let _ = ready_tx.send(Ok(w.reader()));
@@ -135,9 +131,70 @@ impl Writes {
     }
 }
 
+/// Where the writer thread writes.
+enum Target {
+    Index(std::path::PathBuf),
+    Postgres(bubble_postgres::Store),
+}
+
+/// The writer the thread owns: an index folder's, or a database's.
+enum StoreWriter<'e> {
+    Index(Box<Writer<'e>>),
+    Postgres(bubble_postgres::Writer<'e>),
+}
+
+impl<'e> StoreWriter<'e> {
+    fn open(target: &Target, embedder: Option<&'e Embedder>) -> Result<Self, IndexError> {
+        Ok(match target {
+            Target::Index(dir) => {
+                let opts = BuildOptions {
+                    // Commits stay cheap; compaction runs when the queue is idle.
+                    compaction: Compaction {
+                        automatic: false,
+                        max_segments: MAX_SEGMENTS,
+                        ..Compaction::default()
+                    },
+                    ..BuildOptions::default()
+                };
+                StoreWriter::Index(Box::new(Writer::open(dir, &opts, embedder)?))
+            }
+            Target::Postgres(store) => StoreWriter::Postgres(bubble_postgres::Writer::open(
+                store,
+                &bubble_postgres::WriterOptions::default(),
+                embedder,
+            )?),
+        })
+    }
+
+    fn documents(&mut self) -> &mut dyn DocumentWriter {
+        match self {
+            StoreWriter::Index(w) => w.as_mut(),
+            StoreWriter::Postgres(w) => w,
+        }
+    }
+
+    /// The generation readers answer from after a commit: an index
+    /// folder's (a database's readers open their own snapshots).
+    fn reader(&self) -> Option<Arc<Index>> {
+        match self {
+            StoreWriter::Index(w) => w.reader(),
+            StoreWriter::Postgres(_) => None,
+        }
+    }
+
+    /// Whether an index folder has passed its compaction thresholds (a
+    /// database keeps no tombstones to compact).
+    fn needs_compaction(&self) -> bool {
+        match self {
+            StoreWriter::Index(w) => w.needs_compaction(),
+            StoreWriter::Postgres(_) => false,
+        }
+    }
+}
+
 /// The writer thread's loop: until every sender is gone, take what is
 /// queued, stage it, commit once, answer, swap the snapshot.
-fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
+fn run(writer: &mut StoreWriter<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -149,7 +206,7 @@ fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
         let count = batch.len();
         let mut staged = Vec::with_capacity(count);
         for job in batch {
-            match stage(writer, job.change) {
+            match stage(writer.documents(), job.change) {
                 Ok(w) => staged.push((job.reply, w)),
                 Err(e) => {
                     let _ = job.reply.send(Err(e));
@@ -157,7 +214,9 @@ fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
             }
         }
         let started = std::time::Instant::now();
-        let outcome = writer.commit(&mut BuildReport::default(), &mut |_| {});
+        let outcome = writer
+            .documents()
+            .commit(&mut BuildReport::default(), &mut |_| {});
         if let Ok(c) = &outcome {
             tracing::info!(
                 changes = staged.len(),
@@ -168,10 +227,10 @@ fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
                 "commit"
             );
         }
-        let generation = writer.index().map_or(0, |i| i.manifest().generation);
         let Some(state) = state.upgrade() else { return };
         match outcome {
-            Ok(_) => {
+            Ok(c) => {
+                let generation = c.manifest.as_ref().map_or(0, |m| m.generation);
                 state.set_snapshot(writer.reader());
                 for (reply, mut w) in staged {
                     w.generation = generation;
@@ -180,8 +239,16 @@ fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
             }
             Err(e) => {
                 tracing::error!("commit failed: {e}");
+                // Nothing was acknowledged: the client may retry. A database
+                // that is away (or read-only) is a 503, not a server bug.
+                let away = matches!(e, IndexError::Store(_));
                 for (reply, _) in staged {
-                    let _ = reply.send(Err(ApiError::internal(format!("commit failed: {e}"))));
+                    let message = format!("commit failed: {e}");
+                    let _ = reply.send(Err(if away {
+                        ApiError::unavailable(message)
+                    } else {
+                        ApiError::internal(message)
+                    }));
                 }
             }
         }
@@ -197,9 +264,12 @@ fn run(writer: &mut Writer<'_>, rx: &Receiver<Job>, state: &Weak<AppState>) {
     }
 }
 
-fn compact(writer: &mut Writer<'_>, state: &AppState) {
+fn compact(writer: &mut StoreWriter<'_>, state: &AppState) {
+    let StoreWriter::Index(w) = writer else {
+        return;
+    };
     let started = std::time::Instant::now();
-    match writer.compact(&mut BuildReport::default(), &mut |_| {}) {
+    match w.compact(&mut BuildReport::default(), &mut |_| {}) {
         Ok(_) => {
             state.set_snapshot(writer.reader());
             tracing::info!("compacted in {:.1} s", started.elapsed().as_secs_f64());
@@ -209,7 +279,7 @@ fn compact(writer: &mut Writer<'_>, state: &AppState) {
 }
 
 /// Stages one change; a bad document is the client's error, not the batch's.
-fn stage(writer: &mut Writer<'_>, change: Change) -> Result<Written, ApiError> {
+fn stage(writer: &mut dyn DocumentWriter, change: Change) -> Result<Written, ApiError> {
     match change {
         Change::Upsert { id, bytes } => {
             let before = writer.file_hash(&id);

@@ -163,7 +163,8 @@ fn count_steps(v: &Value) -> usize {
 
 /// The answer to one request (cached by generation and request).
 fn answer(state: &AppState, req: &ContextRequest) -> Result<Arc<Value>, ApiError> {
-    let index = state.snapshot()?;
+    let snapshot = state.snapshot()?;
+    let index = snapshot.corpus();
     let generation = index.manifest().generation;
     let key = (
         generation,
@@ -183,9 +184,9 @@ fn answer(state: &AppState, req: &ContextRequest) -> Result<Arc<Value>, ApiError
         return Ok(hit);
     }
     let pipeline = pipeline(state, req.pipeline.as_ref())?;
-    let counter = state.counter(req.tokenizer.as_deref(), &index)?;
+    let counter = state.counter(req.tokenizer.as_deref(), index)?;
     let ctx = bubble_assembly::Context {
-        retriever: Retriever::new(index.as_ref(), state.embedder.as_deref()),
+        retriever: Retriever::new(index, state.embedder.as_deref()),
         counter: &counter,
         ranker: state.ranker.as_ref(),
     };

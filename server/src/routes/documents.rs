@@ -106,29 +106,28 @@ pub(crate) async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, Scope::Read)?;
-    let index = state
-        .current()
-        .ok_or_else(|| ApiError::not_found(format!("no document {id:?}")))?;
-    let store = index.store();
-    let files = store.files();
-    let i = files
-        .binary_search_by(|f| f.path.as_str().cmp(&id))
-        .map_err(|_| ApiError::not_found(format!("no document {id:?}")))?;
-    let file = &files[i];
-    let docs: Vec<Value> = file
-        .docs
-        .clone()
-        .filter_map(|n| store.doc(n))
-        .map(|d| {
-            json!({"id": d.id, "title": d.title, "spans": d.spans.len(), "metadata": d.metadata})
+    let missing = ApiError::not_found(format!("no document {id:?}"));
+    let found = state
+        .read(move |corpus| {
+            let Some((hash, docs)) = corpus.file(&id).map_err(ApiError::from)? else {
+                return Ok(None);
+            };
+            let docs: Vec<Value> = docs
+                .iter()
+                .map(|d| {
+                    json!({"id": d.id, "title": d.title, "spans": d.spans.len(), "metadata": d.metadata})
+                })
+                .collect();
+            Ok(Some(json!({
+                "id": id,
+                "content_hash": hash,
+                "generation": corpus.manifest().generation,
+                "documents": docs,
+            })))
         })
-        .collect();
-    Ok(Json(json!({
-        "id": file.path,
-        "content_hash": file.content_hash,
-        "generation": index.manifest().generation,
-        "documents": docs,
-    })))
+        .await;
+    // No document, or no index yet to hold one.
+    found?.flatten().map(Json).ok_or(missing)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -159,24 +158,28 @@ pub(crate) async fn list(
             "limit must be 1 to {MAX_PAGE}"
         )));
     }
-    let Some(index) = state.current() else {
-        return Ok(Json(
-            json!({"total": 0, "offset": page.offset, "documents": []}),
-        ));
-    };
-    let files = index.store().files();
-    let shown: Vec<Value> = files
-        .iter()
-        .skip(page.offset)
-        .take(page.limit)
-        .map(|f| json!({"id": f.path, "content_hash": f.content_hash}))
-        .collect();
-    Ok(Json(json!({
-        "total": files.len(),
-        "offset": page.offset,
-        "generation": index.manifest().generation,
-        "documents": shown,
-    })))
+    let offset = page.offset;
+    let listed = state
+        .read(move |corpus| {
+            let (total, files) = corpus
+                .files_page(page.offset, page.limit)
+                .map_err(ApiError::from)?;
+            let shown: Vec<Value> = files
+                .iter()
+                .map(|(id, hash)| json!({"id": id, "content_hash": hash}))
+                .collect();
+            Ok(json!({
+                "total": total,
+                "offset": page.offset,
+                "generation": corpus.manifest().generation,
+                "documents": shown,
+            }))
+        })
+        .await;
+    // No index yet: nothing to list.
+    Ok(Json(listed?.unwrap_or_else(
+        || json!({"total": 0, "offset": offset, "documents": []}),
+    )))
 }
 
 /// A committed change's answer.

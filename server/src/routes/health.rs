@@ -20,8 +20,10 @@ pub(crate) async fn healthz() -> Json<Value> {
 /// An index to answer from: its generation, counts and notices.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, description = "ready", body = Object), (status = 503, description = "no index yet", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
-    let index = state.snapshot()?;
-    let m = index.manifest();
+    let m = state
+        .read(|c| Ok(c.manifest().clone()))
+        .await?
+        .ok_or_else(|| ApiError::unavailable("the index is empty: upsert a document first"))?;
     Ok(Json(json!({
         "status": "ready",
         "generation": m.generation,
@@ -35,8 +37,12 @@ pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Va
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "metrics", content_type = "text/plain", body = String)))]
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let (generation, spans, files) = state.current().map_or((0.0, 0.0, 0.0), |i| {
-        let m = i.manifest();
+    let manifest = state
+        .read(|c| Ok(c.manifest().clone()))
+        .await
+        .ok()
+        .flatten();
+    let (generation, spans, files) = manifest.map_or((0.0, 0.0, 0.0), |m| {
         (
             m.generation as f64,
             m.counts.spans as f64,

@@ -89,7 +89,8 @@ pub(crate) async fn search(
 }
 
 fn run(state: &AppState, req: &Search) -> Result<Arc<Value>, ApiError> {
-    let index = state.snapshot()?;
+    let snapshot = state.snapshot()?;
+    let index = snapshot.corpus();
     let generation = index.manifest().generation;
     let key = (
         generation,
@@ -110,7 +111,7 @@ fn run(state: &AppState, req: &Search) -> Result<Arc<Value>, ApiError> {
         },
     };
     sr.filter = req.filters.to_span_filter()?;
-    let resp = Retriever::new(index.as_ref(), state.embedder.as_deref()).search(&sr)?;
+    let resp = Retriever::new(index, state.embedder.as_deref()).search(&sr)?;
     let mut value = serde_json::to_value(&resp).map_err(|e| ApiError::internal(e.to_string()))?;
     value["generation"] = generation.into();
     let value = Arc::new(value);
