@@ -323,6 +323,9 @@ pub enum EvalCommand {
     /// The REST server under load (SciFact claims as queries): closed loop,
     /// open loop, mixed with upserts, against the same work in process.
     Load(EvalLoadArgs),
+    /// The index folder and a PostgreSQL store side by side on SciFact:
+    /// hybrid search and /v1/context latency, one store after the other.
+    Backends(EvalBackendsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -349,6 +352,35 @@ pub struct EvalLoadArgs {
     /// Share of the mixed loop's requests that are document upserts.
     #[arg(long, default_value_t = 0.1)]
     pub upserts: f64,
+    /// Token budget of each context request.
+    #[arg(long, default_value_t = 1024)]
+    pub budget: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalBackendsArgs {
+    /// The SciFact index (`bubble eval retrieval --dataset scifact` builds it).
+    #[arg(long, default_value = ".bubble/eval/scifact/index")]
+    pub index: PathBuf,
+    /// The PostgreSQL store holding the same corpus (`bubble eval
+    /// retrieval --dataset scifact --store URL` builds it).
+    #[arg(long)]
+    pub store: String,
+    /// The SciFact export zip: its test claims are searched, its test and
+    /// training claims asked for context.
+    #[arg(long, default_value = "../shared/data/scifact/scifact.zip")]
+    pub data: PathBuf,
+    /// Concurrent clients of the context loop.
+    #[arg(long, default_value_t = 4)]
+    pub clients: usize,
+    /// Seconds of the context loop per store.
+    #[arg(long, default_value_t = 20.0)]
+    pub seconds: f64,
     /// Token budget of each context request.
     #[arg(long, default_value_t = 1024)]
     pub budget: usize,

@@ -2,8 +2,8 @@
 //! printed as a table or JSON.
 
 use crate::cli::{
-    CompressDataset, Dataset, EvalAblationArgs, EvalBubbleArgs, EvalCommand, EvalCompressArgs,
-    EvalDocsArgs, EvalLoadArgs, EvalRetrievalArgs, EvalScaleArgs, EvalUnitsArgs,
+    CompressDataset, Dataset, EvalAblationArgs, EvalBackendsArgs, EvalBubbleArgs, EvalCommand,
+    EvalCompressArgs, EvalDocsArgs, EvalLoadArgs, EvalRetrievalArgs, EvalScaleArgs, EvalUnitsArgs,
 };
 use crate::commands::load_embedder_noisily;
 use crate::progress::BuildBar;
@@ -21,7 +21,118 @@ pub fn run(what: EvalCommand) -> Result<ExitCode> {
         EvalCommand::Docs(args) => eval_docs(args),
         EvalCommand::Scale(args) => eval_scale(args),
         EvalCommand::Load(args) => eval_load(args),
+        EvalCommand::Backends(args) => eval_backends(args),
     }
+}
+
+/// SciFact's claims: the test split, and the test and training ones together
+/// (distinct, sorted).
+fn scifact_claims(data: &std::path::Path) -> Result<(Vec<String>, Vec<String>)> {
+    let test = bubble_eval::scifact::load(data)
+        .with_context(|| format!("loading SciFact from {}", data.display()))?;
+    let train = bubble_eval::scifact::load_train(data)
+        .with_context(|| format!("loading SciFact from {}", data.display()))?;
+    let tests: Vec<String> = test.queries.into_iter().map(|q| q.text).collect();
+    let mut all: Vec<String> = tests
+        .iter()
+        .cloned()
+        .chain(train.queries.into_iter().map(|q| q.text))
+        .collect();
+    all.sort();
+    all.dedup();
+    Ok((tests, all))
+}
+
+fn eval_backends(args: EvalBackendsArgs) -> Result<ExitCode> {
+    use bubble_eval::source::Source;
+    let (tests, claims) = scifact_claims(&args.data)?;
+    let embedder = load_embedder_noisily(&args.model)?.map(std::sync::Arc::new);
+    let ranker = crate::commands::load_ranker(&args.model, embedder.as_deref())?;
+    let store = bubble_postgres::Store::connect(&args.store, 16)?;
+    let mut rows = Vec::new();
+    for name in ["index", "postgres"] {
+        let (source, backend) = match name {
+            "index" => (
+                Source::Embedded(Box::new(
+                    bubble_index::Index::open(&args.index).with_context(|| {
+                        format!(
+                            "opening {} (build it with bubble eval retrieval --dataset scifact)",
+                            args.index.display()
+                        )
+                    })?,
+                )),
+                bubble_server::Backend::Index(args.index.clone()),
+            ),
+            _ => (
+                Source::Postgres(store.clone()),
+                bubble_server::Backend::Postgres(store.clone()),
+            ),
+        };
+        // Warm both the same way: one pass unmeasured.
+        bubble_eval::backends::search_latency(&source, &tests, embedder.as_deref(), 1)?;
+        let search =
+            bubble_eval::backends::search_latency(&source, &tests, embedder.as_deref(), 2)?;
+        drop(source);
+        let state = bubble_server::AppState::new(bubble_server::Parts {
+            backend,
+            embedder: embedder.clone(),
+            writer_embedder: None,
+            ranker: ranker.clone(),
+            config: bubble_server::Config {
+                // Every request is computed: the figures are work, not lookups.
+                result_cache: 0,
+                ..bubble_server::Config::default()
+            },
+            notices: Vec::new(),
+        })?;
+        let opts = bubble_server::load::LoadOptions {
+            queries: claims.clone(),
+            budget: args.budget,
+            clients: args.clients,
+            seconds: args.seconds,
+            rate: 0.0,
+            upserts: 0.0,
+        };
+        let context = bubble_server::load::context_closed_loop(state, &opts)?;
+        rows.push(serde_json::json!({
+            "store": name,
+            "search_p50_ms": search.p50_ms,
+            "search_p99_ms": search.p99_ms,
+            "searches": search.searches,
+            "context_p50_ms": context.p50_ms,
+            "context_p99_ms": context.p99_ms,
+            "context_qps": context.qps,
+            "context_errors": context.errors,
+        }));
+    }
+    print_result(args.json, &rows, || {
+        let mut t = format!(
+            "| store | hybrid search p50 ms (p99) | /v1/context p50 ms (p99), {} clients | context QPS | errors |\n|---|---:|---:|---:|---:|\n",
+            args.clients
+        );
+        for r in &rows {
+            t += &format!(
+                "| {} | {:.1} ({:.1}) | {:.1} ({:.1}) | {:.1} | {} |\n",
+                r["store"].as_str().unwrap_or_default(),
+                r["search_p50_ms"].as_f64().unwrap_or_default(),
+                r["search_p99_ms"].as_f64().unwrap_or_default(),
+                r["context_p50_ms"].as_f64().unwrap_or_default(),
+                r["context_p99_ms"].as_f64().unwrap_or_default(),
+                r["context_qps"].as_f64().unwrap_or_default(),
+                r["context_errors"].as_u64().unwrap_or_default(),
+            );
+        }
+        let ratio = |k: &str| {
+            rows[1][k].as_f64().unwrap_or(0.0) / rows[0][k].as_f64().unwrap_or(1.0).max(1e-9)
+        };
+        t += &format!(
+            "\npostgres / index: search p50 {:.2}x, context p50 {:.2}x\n",
+            ratio("search_p50_ms"),
+            ratio("context_p50_ms")
+        );
+        t
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn eval_load(args: EvalLoadArgs) -> Result<ExitCode> {

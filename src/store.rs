@@ -20,9 +20,9 @@ pub struct StoreArgs {
 /// An opened store, read as the storage seam.
 pub enum Opened {
     /// An index folder's committed generation.
-    Embedded(Index),
+    Embedded(Box<Index>),
     /// A snapshot of a database (the store kept for its pool).
-    Postgres(bubble_postgres::Reader),
+    Postgres(Box<bubble_postgres::Reader>),
 }
 
 impl Opened {
@@ -31,11 +31,11 @@ impl Opened {
         match (&args.index, &args.store) {
             (_, Some(url)) => {
                 let store = bubble_postgres::Store::connect(url, 4)?;
-                Ok(Opened::Postgres(store.reader()?))
+                Ok(Opened::Postgres(Box::new(store.reader()?)))
             }
-            (Some(dir), None) => Ok(Opened::Embedded(
+            (Some(dir), None) => Ok(Opened::Embedded(Box::new(
                 Index::open(dir).with_context(|| format!("opening {}", dir.display()))?,
-            )),
+            ))),
             (None, None) => anyhow::bail!("give --index DIR or --store URL"),
         }
     }
@@ -43,8 +43,8 @@ impl Opened {
     /// The store behind the seam.
     pub fn corpus(&self) -> &dyn Corpus {
         match self {
-            Opened::Embedded(i) => i,
-            Opened::Postgres(r) => r,
+            Opened::Embedded(i) => i.as_ref(),
+            Opened::Postgres(r) => r.as_ref(),
         }
     }
 }

@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod ablation;
+pub mod backends;
 pub mod bubble;
 pub mod compress;
 pub mod docs;

@@ -43,8 +43,10 @@ struct Cache {
     ids: HashMap<String, Option<u32>>,
     vectors: HashMap<u32, Option<Vec<f32>>>,
     units: HashMap<u32, Option<Vec<f32>>>,
-    /// Documents whose spans, vectors and units are all here.
+    /// Documents whose spans and vectors are all here.
     whole: HashSet<u32>,
+    /// Of them, those whose unit vectors are here too.
+    with_units: HashSet<u32>,
 }
 
 impl std::fmt::Debug for Reader {
@@ -65,16 +67,16 @@ impl Reader {
         };
         let (client, state) = store.block_on(async {
             let client = store.connection().await?;
-            client
-                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                .await?;
-            let state = client
-                .query_one(
-                    "SELECT generation, files, documents, spans, retrievable, vectors, \
-                     unit_vectors, tokens, length_sum FROM bubble_state",
-                    &[],
-                )
-                .await?;
+            // One round trip: the snapshot and what it holds.
+            let begin = client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            let state = client.query_one(
+                "SELECT generation, files, documents, spans, retrievable, vectors, \
+                 unit_vectors, tokens, length_sum FROM bubble_state",
+                &[],
+            );
+            let (begun, state) = tokio::join!(begin, state);
+            begun?;
+            let state = state?;
             let n = |i: usize| state.get::<_, i64>(i).max(0) as u64;
             let state: Vec<u64> = (0..9).map(n).collect();
             Ok::<_, Failure>((client, state))
@@ -122,61 +124,78 @@ impl Reader {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Loads whole documents (spans, vectors, unit vectors) into the cache.
-    fn load_docs(&self, doc_nos: &[i64]) {
-        if doc_nos.is_empty() {
-            return;
-        }
+    /// Loads whole documents (spans and vectors) into the cache: those
+    /// `which` selects, a condition on `doc_no` with `$1`. Unit vectors
+    /// come later, and only if compression asks ([`Reader::load_units`]).
+    fn load_docs(&self, which: &str, key: &(dyn tokio_postgres::types::ToSql + Sync)) {
+        let spans_sql =
+            format!("SELECT {SPAN_COLUMNS}, embedding FROM bubble_spans WHERE doc_no IN ({which})");
+        let docs_sql =
+            format!("SELECT {DOC_COLUMNS} FROM bubble_documents WHERE doc_no IN ({which})");
         let found = self.lookup(async |c| {
-            let spans = c
-                .query(
-                    &format!(
-                        "SELECT {SPAN_COLUMNS}, embedding FROM bubble_spans \
-                         WHERE doc_no = ANY($1)"
-                    ),
-                    &[&doc_nos],
-                )
-                .await?;
-            let docs = c
-                .query(
-                    &format!("SELECT {DOC_COLUMNS} FROM bubble_documents WHERE doc_no = ANY($1)"),
-                    &[&doc_nos],
-                )
-                .await?;
-            let units = c
-                .query(
-                    "SELECT ord, embedding FROM bubble_units WHERE doc_no = ANY($1)",
-                    &[&doc_nos],
-                )
-                .await?;
-            Ok((spans, docs, units))
+            // Two queries in one round trip.
+            let params = [key];
+            let (spans, docs) =
+                tokio::join!(rows(c, &spans_sql, &params), rows(c, &docs_sql, &params));
+            Ok((spans?, docs?))
         });
-        let Some((spans, docs, units)) = found else {
+        let Some((spans, docs)) = found else {
             return;
         };
         let mut cache = self.cache();
+        let mut loaded = HashSet::new();
         for row in &spans {
             if let Some((ord, doc_no, span)) = rows::span(row) {
                 let v: Option<pgvector::Vector> = row.try_get(13).ok().flatten();
                 cache.vectors.insert(ord, v.map(|v| v.to_vec()));
                 cache.ids.insert(span.id.0.clone(), Some(ord));
                 cache.spans.insert(ord, (doc_no, span));
+                loaded.insert(doc_no);
             }
         }
         for row in &docs {
             if let Some((doc_no, doc)) = rows::doc(row) {
                 cache.docs.insert(doc_no, doc);
-                cache.whole.insert(doc_no);
             }
         }
-        // A document's units are all here: its spans without one have none.
-        for ord in cache
+        cache.whole.extend(loaded);
+    }
+
+    /// Loads the unit vectors of every whole document in the cache that
+    /// lacks them, in one query: compression asks for the units of the
+    /// spans it keeps, all from documents a search brought in.
+    fn load_units(&self) {
+        let docs: Vec<i64> = {
+            let cache = self.cache();
+            cache
+                .whole
+                .difference(&cache.with_units)
+                .map(|&d| i64::from(d))
+                .collect()
+        };
+        if docs.is_empty() {
+            return;
+        }
+        let found = self.lookup(async |c| {
+            rows(
+                c,
+                "SELECT ord, embedding FROM bubble_units WHERE doc_no = ANY($1)",
+                &[&docs],
+            )
+            .await
+        });
+        let Some(units) = found else {
+            return;
+        };
+        let mut cache = self.cache();
+        // A loaded document's spans without a unit vector have none.
+        let without: Vec<u32> = cache
             .spans
             .iter()
-            .filter(|(_, (d, _))| doc_nos.contains(&i64::from(*d)))
-            .map(|(o, _)| *o)
-            .collect::<Vec<_>>()
-        {
+            .filter(|(_, (d, _))| docs.contains(&i64::from(*d)))
+            .map(|(&o, _)| o)
+            .collect();
+        for ord in without {
             cache.units.entry(ord).or_insert(None);
         }
         for row in &units {
@@ -190,25 +209,19 @@ impl Reader {
                 cache.units.insert(ord, Some(v));
             }
         }
+        cache
+            .with_units
+            .extend(docs.iter().filter_map(|&d| u32::try_from(d).ok()));
     }
 
     /// The ords of the live spans of files `paths`, loading their documents
     /// into the cache: a writer's view of what a changed file held.
     pub fn load_files(&self, paths: &[String]) {
-        let found = self.lookup(async |c| {
-            let rows = c
-                .query(
-                    "SELECT doc_no FROM bubble_documents WHERE path = ANY($1)",
-                    &[&paths],
-                )
-                .await?;
-            Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect::<Vec<_>>())
-        });
-        if let Some(doc_nos) = found {
-            for chunk in doc_nos.chunks(512) {
-                self.load_docs(chunk);
-            }
-        }
+        let paths = paths.to_vec();
+        self.load_docs(
+            "SELECT doc_no FROM bubble_documents WHERE path = ANY($1)",
+            &paths,
+        );
     }
 
     /// The span at `ord` and its document's number.
@@ -218,11 +231,12 @@ impl Reader {
         }
         let ord64 = i64::from(ord);
         let row = self.lookup(async |c| {
-            Ok(c.query_opt(
+            row(
+                c,
                 &format!("SELECT {SPAN_COLUMNS} FROM bubble_spans WHERE ord = $1"),
                 &[&ord64],
             )
-            .await?)
+            .await
         })??;
         let (_, doc_no, span) = rows::span(&row)?;
         self.cache().spans.insert(ord, (doc_no, span.clone()));
@@ -250,6 +264,27 @@ impl Reader {
         }
         (sql, kinds, paths)
     }
+}
+
+/// `sql` with `params`, its statement prepared once per connection (a
+/// query by text would prepare it again each time: a second round trip).
+async fn rows(
+    c: &deadpool_postgres::Object,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<tokio_postgres::Row>, Failure> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.query(&statement, params).await?)
+}
+
+/// [`rows`], at most one.
+async fn row(
+    c: &deadpool_postgres::Object,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Option<tokio_postgres::Row>, Failure> {
+    let statement = c.prepare_cached(sql).await?;
+    Ok(c.query_opt(&statement, params).await?)
 }
 
 impl Drop for Reader {
@@ -319,13 +354,13 @@ impl Corpus for Reader {
             return *found;
         }
         let ord = self.lookup(async |c| {
-            let row = c
-                .query_opt(
-                    "SELECT ord FROM bubble_spans WHERE span_id = $1 ORDER BY ord DESC LIMIT 1",
-                    &[&id],
-                )
-                .await?;
-            Ok(row.and_then(|r| u32::try_from(r.get::<_, i64>(0)).ok()))
+            let found = row(
+                c,
+                "SELECT ord FROM bubble_spans WHERE span_id = $1 ORDER BY ord DESC LIMIT 1",
+                &[&id],
+            )
+            .await?;
+            Ok(found.and_then(|r| u32::try_from(r.get::<_, i64>(0)).ok()))
         })?;
         self.cache().ids.insert(id.to_string(), ord);
         ord
@@ -338,11 +373,12 @@ impl Corpus for Reader {
         }
         let n = i64::from(doc_no);
         let row = self.lookup(async |c| {
-            Ok(c.query_opt(
+            row(
+                c,
                 &format!("SELECT {DOC_COLUMNS} FROM bubble_documents WHERE doc_no = $1"),
                 &[&n],
             )
-            .await?)
+            .await
         })??;
         let (_, doc) = rows::doc(&row)?;
         self.cache().docs.insert(doc_no, doc.clone());
@@ -382,20 +418,20 @@ impl Corpus for Reader {
         if terms.is_empty() || k == 0 || self.retrievable == 0.0 {
             return Ok(Vec::new());
         }
-        let tsquery = bm25::any_of(&terms);
         let (filter, kinds, paths) = Reader::filter_sql(restriction, 6);
         let sql = bm25::query(&filter);
         let (n, mean, limit) = (self.retrievable, self.mean_length.max(1.0), k as i64);
+        let budget = bm25::POSTINGS_PER_RESULT.saturating_mul(limit);
         let rows = self.with(async |c| {
             let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                vec![&terms, &tsquery, &n, &mean, &limit];
+                vec![&terms, &n, &mean, &limit, &budget];
             if !kinds.is_empty() {
                 params.push(&kinds);
             }
             if restriction.files.is_some() {
                 params.push(&paths);
             }
-            Ok(c.query(&sql, &params).await?)
+            rows(c, &sql, &params).await
         })?;
         Ok(rows
             .iter()
@@ -448,8 +484,7 @@ impl Corpus for Reader {
                 LIMIT $2
             ) hits ORDER BY score DESC, ord"
         );
-        let rows = self.with(async |c| {
-            c.batch_execute(&settings).await?;
+        let found = self.with(async |c| {
             let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&vector, &limit];
             if !kinds.is_empty() {
                 params.push(&kinds);
@@ -457,9 +492,12 @@ impl Corpus for Reader {
             if restriction.files.is_some() {
                 params.push(&paths);
             }
-            Ok(c.query(&sql, &params).await?)
+            // The settings and the search in one round trip, in order.
+            let (set, found) = tokio::join!(c.batch_execute(&settings), rows(c, &sql, &params));
+            set?;
+            found
         })?;
-        Ok(rows
+        Ok(found
             .iter()
             .filter_map(|r| {
                 let ord = u32::try_from(r.get::<_, i64>(0)).ok()?;
@@ -474,13 +512,13 @@ impl Corpus for Reader {
         }
         let ord64 = i64::from(ord);
         let v = self.lookup(async |c| {
-            let row = c
-                .query_opt(
-                    "SELECT embedding FROM bubble_spans WHERE ord = $1",
-                    &[&ord64],
-                )
-                .await?;
-            Ok(row.and_then(|r| r.get::<_, Option<pgvector::Vector>>(0)))
+            let found = row(
+                c,
+                "SELECT embedding FROM bubble_spans WHERE ord = $1",
+                &[&ord64],
+            )
+            .await?;
+            Ok(found.and_then(|r| r.get::<_, Option<pgvector::Vector>>(0)))
         })?;
         let v = v.map(|v| v.to_vec());
         self.cache().vectors.insert(ord, v.clone());
@@ -492,19 +530,22 @@ impl Corpus for Reader {
     }
 
     fn unit_vector(&self, ord: u32, out: &mut Vec<f32>) -> bool {
+        if !self.cache().units.contains_key(&ord) {
+            self.load_units();
+        }
         let cached = self.cache().units.get(&ord).cloned();
         let v = match cached {
             Some(v) => v,
             None => {
                 let ord64 = i64::from(ord);
                 let v = self.lookup(async |c| {
-                    let row = c
-                        .query_opt(
-                            "SELECT embedding FROM bubble_units WHERE ord = $1",
-                            &[&ord64],
-                        )
-                        .await?;
-                    Ok(row.map(|r| r.get::<_, pgvector::HalfVector>(0)))
+                    let found = row(
+                        c,
+                        "SELECT embedding FROM bubble_units WHERE ord = $1",
+                        &[&ord64],
+                    )
+                    .await?;
+                    Ok(found.map(|r| r.get::<_, pgvector::HalfVector>(0)))
                 });
                 let v = v
                     .flatten()
@@ -594,17 +635,9 @@ impl Corpus for Reader {
         if missing.is_empty() {
             return;
         }
-        let doc_nos = self.lookup(async |c| {
-            let rows = c
-                .query(
-                    "SELECT DISTINCT doc_no FROM bubble_spans WHERE ord = ANY($1)",
-                    &[&missing],
-                )
-                .await?;
-            Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect::<Vec<_>>())
-        });
-        if let Some(doc_nos) = doc_nos {
-            self.load_docs(&doc_nos);
-        }
+        self.load_docs(
+            "SELECT doc_no FROM bubble_spans WHERE ord = ANY($1)",
+            &missing,
+        );
     }
 }

@@ -3,15 +3,16 @@
 //! Written to be distributed on Citus by file path (a file's documents,
 //! spans and unit vectors live together, and every primary key leads with
 //! `path`), with no foreign keys between tables, so no constraint crosses
-//! shards: `bubble_files`, `bubble_documents`, `bubble_spans` and
-//! `bubble_units` are distributed by `path`; `bubble_terms` (BM25 document
-//! frequencies), `bubble_meta` and `bubble_state` are small reference tables.
+//! shards: `bubble_files`, `bubble_documents`, `bubble_spans`,
+//! `bubble_units` and `bubble_postings` are distributed by `path`;
+//! `bubble_terms` (BM25 document frequencies), `bubble_meta` and
+//! `bubble_state` are small reference tables.
 
 use crate::Store;
 use bubble_index::IndexError;
 
 /// Bumped whenever the tables change; a store of another version is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What a store was created with; a writer must match it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +91,6 @@ fn ddl(dim: usize) -> String {
             line_hi integer NOT NULL,
             tokens integer NOT NULL,
             body text NOT NULL,
-            terms tsvector,
             terms_len integer,
             embedding {vector},
             PRIMARY KEY (path, ord)
@@ -98,7 +98,6 @@ fn ddl(dim: usize) -> String {
         CREATE INDEX bubble_spans_ord ON bubble_spans (ord);
         CREATE INDEX bubble_spans_doc ON bubble_spans (doc_no);
         CREATE INDEX bubble_spans_id ON bubble_spans (span_id);
-        CREATE INDEX bubble_spans_terms ON bubble_spans USING gin (terms);
         CREATE TABLE bubble_units (
             path text NOT NULL,
             ord bigint NOT NULL,
@@ -112,6 +111,18 @@ fn ddl(dim: usize) -> String {
             term text PRIMARY KEY,
             df bigint NOT NULL
         );
+        CREATE TABLE bubble_postings (
+            path text NOT NULL,
+            term text NOT NULL,
+            ord bigint NOT NULL,
+            tf integer NOT NULL,
+            len integer NOT NULL,
+            kind smallint NOT NULL,
+            impact real NOT NULL,
+            PRIMARY KEY (path, term, ord)
+        );
+        CREATE INDEX bubble_postings_term ON bubble_postings (term, impact DESC)
+            INCLUDE (ord, tf, len, kind, path);
         "
     );
     if dim > 0 {

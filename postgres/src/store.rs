@@ -22,6 +22,8 @@ pub struct Store {
 
 struct Inner {
     pool: Pool,
+    /// What the store was created with, once it has been (never changes).
+    settings: std::sync::OnceLock<Settings>,
     runtime: tokio::runtime::Runtime,
     /// The URL without its password, for messages.
     shown: String,
@@ -108,6 +110,7 @@ impl Store {
         let store = Store {
             inner: Arc::new(Inner {
                 pool,
+                settings: std::sync::OnceLock::new(),
                 runtime,
                 shown,
             }),
@@ -170,7 +173,14 @@ impl Store {
     /// What the store was created with, or `None` when the database holds
     /// no Bubble store yet.
     pub fn settings(&self) -> Result<Option<Settings>, IndexError> {
-        schema::read(self)
+        if let Some(s) = self.inner.settings.get() {
+            return Ok(Some(s.clone()));
+        }
+        let found = schema::read(self)?;
+        if let Some(s) = &found {
+            let _ = self.inner.settings.set(s.clone());
+        }
+        Ok(found)
     }
 
     /// A consistent snapshot of the store, for one request.

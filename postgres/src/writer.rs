@@ -20,7 +20,7 @@ use bubble_index::{
     bm25_terms, check_path, prepare, search_text, BuildReport, CommitReport, DocumentWriter,
     Embedder, IndexError, Prepared, Progress, UnitCoverage,
 };
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// How a writer parses, counts and embeds.
@@ -369,6 +369,13 @@ struct Rows {
     doc_ord_hi: Vec<i64>,
     // Spans.
     span: SpanColumns,
+    // Postings: one per (term, retrievable span).
+    post_paths: Vec<String>,
+    post_terms: Vec<String>,
+    post_ords: Vec<i64>,
+    post_tf: Vec<i32>,
+    post_len: Vec<i32>,
+    post_kinds: Vec<i16>,
     // Units.
     unit_paths: Vec<String>,
     unit_ords: Vec<i64>,
@@ -402,7 +409,6 @@ struct SpanColumns {
     line_hi: Vec<i32>,
     tokens: Vec<i32>,
     bodies: Vec<String>,
-    terms: Vec<Option<String>>,
     terms_len: Vec<Option<i32>>,
     embeddings: Vec<Option<pgvector::Vector>>,
 }
@@ -462,17 +468,21 @@ impl Rows {
                 s.bodies.push(span.text.clone());
                 if span.kind.is_retrievable() {
                     let terms = bm25_terms(&search_text(&d.title, span));
-                    let (literal, len) = bm25::tsvector(&terms);
-                    for t in terms.iter().collect::<HashSet<_>>() {
-                        *r.df.entry(t.clone()).or_default() += 1;
+                    let len = terms.len() as i32;
+                    for (term, tf) in bm25::frequencies(&terms) {
+                        *r.df.entry(term.to_string()).or_default() += 1;
+                        r.post_paths.push(path.clone());
+                        r.post_terms.push(term.to_string());
+                        r.post_ords.push(i64::from(ord));
+                        r.post_tf.push(tf);
+                        r.post_len.push(len);
+                        r.post_kinds.push(kind_code(span.kind));
                     }
                     r.retrievable += 1;
                     r.tokens += i64::from(span.tokens);
                     r.length_sum += i64::from(len);
-                    s.terms.push(Some(literal));
                     s.terms_len.push(Some(len));
                 } else {
-                    s.terms.push(None);
                     s.terms_len.push(None);
                 }
                 let v = vectors
@@ -513,12 +523,12 @@ async fn write(
     // Commits take turns here: the state row is the store's one lock.
     let state = tx
         .query_one(
-            "SELECT next_ord, next_doc, generation FROM bubble_state FOR UPDATE",
+            "SELECT next_ord, next_doc, retrievable, length_sum FROM bubble_state FOR UPDATE",
             &[],
         )
         .await?;
-    let (base_ord, base_doc, generation): (i64, i64, i64) =
-        (state.get(0), state.get(1), state.get(2));
+    let (base_ord, base_doc, retrievable, length_sum): (i64, i64, i64, i64) =
+        (state.get(0), state.get(1), state.get(2), state.get(3));
     if base_ord + rows.ord_count > i64::from(u32::MAX) {
         return Err(Failure::Index(IndexError::Store(
             "the store has used up its span numbers (2^32): rebuild it into a new database".into(),
@@ -529,8 +539,8 @@ async fn write(
         .query_one(
             "SELECT (SELECT count(*) FROM bubble_files WHERE path = ANY($1)),
                     (SELECT count(*) FROM bubble_documents WHERE path = ANY($1)),
-                    count(*), count(terms), count(embedding),
-                    coalesce(sum(tokens) FILTER (WHERE terms IS NOT NULL), 0),
+                    count(*), count(terms_len), count(embedding),
+                    coalesce(sum(tokens) FILTER (WHERE terms_len IS NOT NULL), 0),
                     coalesce(sum(terms_len), 0),
                     (SELECT count(*) FROM bubble_units WHERE path = ANY($1))
              FROM bubble_spans WHERE path = ANY($1)",
@@ -540,14 +550,14 @@ async fn write(
     let gone: Vec<i64> = (0..8).map(|i| gone.get::<_, i64>(i)).collect();
     tx.execute(
         "UPDATE bubble_terms t SET df = t.df - g.n
-         FROM (SELECT u.lexeme, count(*) AS n
-               FROM bubble_spans s, unnest(s.terms) u
-               WHERE s.path = ANY($1) GROUP BY u.lexeme) g
-         WHERE t.term = g.lexeme",
+         FROM (SELECT term, count(*) AS n FROM bubble_postings
+               WHERE path = ANY($1) GROUP BY term) g
+         WHERE t.term = g.term",
         &[&touched],
     )
     .await?;
     for table in [
+        "bubble_postings",
         "bubble_units",
         "bubble_spans",
         "bubble_documents",
@@ -563,6 +573,12 @@ async fn write(
     insert_documents(tx, rows, base_ord, base_doc).await?;
     insert_spans(tx, &rows.span, base_ord, base_doc).await?;
     insert_units(tx, rows, base_ord, base_doc).await?;
+    // The mean length once this commit is in: what a posting's impact is
+    // computed at (it orders a common term's postings, nothing more).
+    let spans_after = retrievable - gone[3] + rows.retrievable;
+    let length_after = length_sum - gone[6] + rows.length_sum;
+    let mean_length = length_after as f64 / spans_after.max(1) as f64;
+    insert_postings(tx, rows, base_ord, mean_length.max(1.0)).await?;
     let (terms, counts): (Vec<&String>, Vec<i64>) = rows.df.iter().map(|(t, n)| (t, *n)).unzip();
     for (t, n) in terms.chunks(BATCH).zip(counts.chunks(BATCH)) {
         tx.execute(
@@ -603,7 +619,6 @@ async fn write(
             ],
         )
         .await?;
-    let _ = generation;
     Ok(row.get::<_, i64>(0) as u64)
 }
 
@@ -671,17 +686,16 @@ async fn insert_spans(
         tx.execute(
             "INSERT INTO bubble_spans
                 (path, ord, doc_no, doc_id, span_id, kind, parent_id, heading_path,
-                 byte_lo, byte_hi, line_lo, line_hi, tokens, body, terms, terms_len, embedding)
+                 byte_lo, byte_hi, line_lo, line_hi, tokens, body, terms_len, embedding)
              SELECT path, ord, doc_no, doc_id, span_id, kind, parent_id,
                     ARRAY(SELECT jsonb_array_elements_text(heading)),
-                    byte_lo, byte_hi, line_lo, line_hi, tokens, body, terms::tsvector,
-                    terms_len, embedding
+                    byte_lo, byte_hi, line_lo, line_hi, tokens, body, terms_len, embedding
              FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::text[],
                          $6::int2[], $7::text[], $8::jsonb[], $9::int8[], $10::int8[],
-                         $11::int4[], $12::int4[], $13::int4[], $14::text[], $15::text[],
-                         $16::int4[], $17::vector[])
+                         $11::int4[], $12::int4[], $13::int4[], $14::text[], $15::int4[],
+                         $16::vector[])
                   AS t(path, ord, doc_no, doc_id, span_id, kind, parent_id, heading,
-                       byte_lo, byte_hi, line_lo, line_hi, tokens, body, terms, terms_len,
+                       byte_lo, byte_hi, line_lo, line_hi, tokens, body, terms_len,
                        embedding)",
             &[
                 &&s.paths[start..end],
@@ -698,9 +712,42 @@ async fn insert_spans(
                 &&s.line_hi[start..end],
                 &&s.tokens[start..end],
                 &&s.bodies[start..end],
-                &&s.terms[start..end],
                 &&s.terms_len[start..end],
                 &&s.embeddings[start..end],
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_postings(
+    tx: &tokio_postgres::Transaction<'_>,
+    r: &Rows,
+    base_ord: i64,
+    mean_length: f64,
+) -> Result<(), Failure> {
+    // Postings are many and narrow: larger batches.
+    let batch = 8 * BATCH;
+    let sql = format!(
+        "INSERT INTO bubble_postings (path, term, ord, tf, len, kind, impact)
+         SELECT path, term, ord, tf, len, kind, {}
+         FROM unnest($1::text[], $2::text[], $3::int8[], $4::int4[], $5::int4[], $6::int2[])
+              AS t(path, term, ord, tf, len, kind)",
+        bm25::IMPACT_SQL
+    );
+    for start in (0..r.post_ords.len()).step_by(batch) {
+        let end = (start + batch).min(r.post_ords.len());
+        tx.execute(
+            &sql,
+            &[
+                &&r.post_paths[start..end],
+                &&r.post_terms[start..end],
+                &shifted(&r.post_ords[start..end], base_ord),
+                &&r.post_tf[start..end],
+                &&r.post_len[start..end],
+                &&r.post_kinds[start..end],
+                &mean_length,
             ],
         )
         .await?;

@@ -169,7 +169,9 @@ fn commits_replace_files_and_keep_unchanged_sections() {
     let all = Restriction::default();
     let top = |r: &dyn Corpus, q: &str| -> String {
         let hits = r.bm25(q, 1, &all).unwrap();
-        r.span(hits[0].0).unwrap().text
+        r.span(hits[0].0)
+            .unwrap_or_else(|| panic!("{:?}", r.damage()))
+            .text
     };
     assert!(top(&after, "France per diem").contains("75 EUR"));
     // The reader opened before the commit keeps its snapshot.

@@ -4,7 +4,7 @@ use crate::filter::SpanFilter;
 use crate::fusion::{fuse, Fusion};
 use crate::RetrievalError;
 use bubble_index::bubble_ingest::SpanKind;
-use bubble_index::{Corpus, Embedder};
+use bubble_index::{Corpus, Embedder, IndexError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -199,23 +199,43 @@ impl<'a> Retriever<'a> {
         }
         let restriction = self.corpus.restrict(&req.filter)?;
         let depth = req.depth.max(req.k);
-        let bm25 = match mode {
-            Mode::Dense => Vec::new(),
-            _ => self.corpus.bm25(&req.query, depth, &restriction)?,
+        let embedder = match (mode, self.embedder) {
+            (Mode::Bm25, _) => None,
+            (_, Some(e)) if self.corpus.has_vectors() => Some(e),
+            _ => None,
         };
-        let mut embed_ms = 0.0;
-        let mut query_vector = None;
-        let dense = match (mode, self.embedder) {
-            (Mode::Bm25, _) | (_, None) => Vec::new(),
-            (_, Some(_)) if !self.corpus.has_vectors() => Vec::new(),
-            (_, Some(e)) => {
-                let t = Instant::now();
-                let q = e.embed_query(&req.query)?;
-                embed_ms = t.elapsed().as_secs_f64() * 1e3;
-                let found = self.corpus.dense(&q, depth, req.ef, &restriction)?;
-                query_vector = Some(q);
-                found
-            }
+        let lexical = || match mode {
+            Mode::Dense => Ok(Vec::new()),
+            _ => self.corpus.bm25(&req.query, depth, &restriction),
+        };
+        // The channels run side by side: BM25 while the query is embedded
+        // (on a database store, its query overlaps the model's work).
+        let (bm25, dense) = std::thread::scope(|s| {
+            let bm25 = match (mode, embedder) {
+                (Mode::Hybrid, Some(_)) => Some(s.spawn(lexical)),
+                _ => None,
+            };
+            let dense = embedder
+                .map(|e| -> Result<_, RetrievalError> {
+                    let t = Instant::now();
+                    let q = e.embed_query(&req.query)?;
+                    let embed_ms = t.elapsed().as_secs_f64() * 1e3;
+                    let found = self.corpus.dense(&q, depth, req.ef, &restriction)?;
+                    Ok((found, q, embed_ms))
+                })
+                .transpose();
+            let bm25 = match bm25 {
+                Some(handle) => handle
+                    .join()
+                    .unwrap_or_else(|_| Err(IndexError::Store("the BM25 search panicked".into()))),
+                None => lexical(),
+            };
+            (bm25, dense)
+        });
+        let bm25 = bm25?;
+        let (dense, query_vector, embed_ms) = match dense? {
+            Some((found, q, ms)) => (found, Some(q), ms),
+            None => (Vec::new(), None, 0.0),
         };
         let ranked: Vec<(u32, f32)> = match mode {
             Mode::Bm25 => bm25.clone(),

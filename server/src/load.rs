@@ -120,33 +120,72 @@ pub fn run(state: Arc<AppState>, opts: &LoadOptions) -> Result<Vec<Row>, ServerE
     }
     let seconds = opts.seconds.max(0.1);
     let mut rows = vec![in_process(&state, opts, seconds)];
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = runtime.spawn(crate::serve(listener, state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let served = Served::start(state.clone())?;
     let next = AtomicUsize::new(0);
     rows.push(
-        closed_loop(addr, opts, seconds, &next, 0.0)
+        closed_loop(served.addr, opts, seconds, &next, 0.0)
             .0
             .row("closed-loop", seconds),
     );
-    rows.push(open_loop(addr, opts, seconds, &next).row("open-loop", seconds));
-    let (queries, upserts) = closed_loop(addr, opts, seconds, &next, opts.upserts);
+    rows.push(open_loop(served.addr, opts, seconds, &next).row("open-loop", seconds));
+    let (queries, upserts) = closed_loop(served.addr, opts, seconds, &next, opts.upserts);
     rows.push(queries.row("mixed: context", seconds));
     let acked = upserts.acked.clone();
     let mut row = upserts.row("mixed: upserts", seconds);
     row.upserts_lost = lost(&state, &acked);
     rows.push(row);
-    let _ = stop.send(());
-    runtime
-        .block_on(serving)
-        .map_err(|e| ServerError::Io(std::io::Error::other(e)))??;
+    served.stop()?;
     Ok(rows)
+}
+
+/// Context requests only, `opts.clients` of them in a closed loop, against
+/// `state` served on loopback here: the figure compared across stores.
+pub fn context_closed_loop(state: Arc<AppState>, opts: &LoadOptions) -> Result<Row, ServerError> {
+    if opts.queries.is_empty() {
+        return Err(ServerError::Config("no queries to send".into()));
+    }
+    let seconds = opts.seconds.max(0.1);
+    let served = Served::start(state)?;
+    let row = closed_loop(served.addr, opts, seconds, &AtomicUsize::new(0), 0.0)
+        .0
+        .row("closed-loop", seconds);
+    served.stop()?;
+    Ok(row)
+}
+
+/// The server on loopback in this process, for the scenarios' clients.
+struct Served {
+    runtime: tokio::runtime::Runtime,
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<Result<(), ServerError>>,
+}
+
+impl Served {
+    fn start(state: Arc<AppState>) -> Result<Served, ServerError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = runtime.spawn(crate::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Ok(Served {
+            runtime,
+            addr,
+            stop,
+            serving,
+        })
+    }
+
+    fn stop(self) -> Result<(), ServerError> {
+        let _ = self.stop.send(());
+        self.runtime
+            .block_on(self.serving)
+            .map_err(|e| ServerError::Io(std::io::Error::other(e)))?
+    }
 }
 
 /// The same requests with no HTTP: the handler's own work, on one thread
