@@ -33,7 +33,10 @@ mod pooling;
 mod prepare;
 mod reader;
 mod segment;
+mod staging;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod text_index;
 mod units;
 mod vectors;
@@ -56,6 +59,7 @@ pub use lock::{WriterLock, LOCK_FILE};
 pub use manifest::{Counts, EmbeddingInfo, GraphPart, Manifest, POOLING, SCHEMA_VERSION};
 pub use prepare::{prepare, Prepared};
 pub use reader::Index;
+pub use staging::{Change, Staging};
 pub use store::{DocEntry, FileEntry, SpanSource, SpanStore};
 pub use text_index::{bm25_terms, search_text, TextIndex};
 pub use units::UnitVectors;

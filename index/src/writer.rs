@@ -21,9 +21,10 @@ use crate::generation;
 use crate::lock::WriterLock;
 use crate::manifest::{Manifest, POOLING};
 use crate::reader::Index;
+use crate::staging::{Change, Staging};
 use crate::{BuildReport, Progress};
-use bubble_ingest::{parse_file, Document, IngestOptions, TokenCounter};
-use std::collections::{BTreeMap, HashMap};
+use bubble_ingest::TokenCounter;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -59,13 +60,6 @@ impl Default for Compaction {
 }
 
 /// A staged change to one file.
-pub(crate) enum Change {
-    /// New content: its hash and documents.
-    Upsert { hash: String, docs: Vec<Document> },
-    /// The file is gone.
-    Delete,
-}
-
 /// The index's single writer (it holds the writer lock while it lives).
 pub struct Writer<'e> {
     dir: PathBuf,
@@ -74,9 +68,7 @@ pub struct Writer<'e> {
     previous: Option<Arc<Index>>,
     embedder: Option<&'e Embedder>,
     tokenizer: String,
-    counter: TokenCounter,
     root: PathBuf,
-    ingest: IngestOptions,
     units: UnitCoverage,
     compaction: Compaction,
     /// Every span must be embedded again (new model, or asked to).
@@ -86,8 +78,7 @@ pub struct Writer<'e> {
     /// Rewrite the whole index on the next commit.
     compact: bool,
     /// Changes not yet written anywhere.
-    pending: BTreeMap<String, Change>,
-    pending_spans: usize,
+    pending: Staging,
     chunk_spans: usize,
     /// The generation chunks were flushed into, not yet committed.
     open: Option<OpenGeneration>,
@@ -149,16 +140,13 @@ impl<'e> Writer<'e> {
             previous,
             embedder,
             tokenizer,
-            counter,
             root,
-            ingest: opts.ingest.clone(),
             units: opts.unit_vectors,
             compaction: opts.compaction,
             reembed_all,
             repool,
             compact: opts.compact,
-            pending: BTreeMap::new(),
-            pending_spans: 0,
+            pending: Staging::new(counter, opts.ingest.clone()),
             chunk_spans: opts.chunk_spans.unwrap_or(CHUNK_SPANS).max(1),
             open: None,
         })
@@ -185,11 +173,7 @@ impl<'e> Writer<'e> {
     /// The content hash the index will hold for `path` after the next
     /// commit (a staged change first), if any.
     pub fn file_hash(&self, path: &str) -> Option<String> {
-        match self.pending.get(path) {
-            Some(Change::Upsert { hash, .. }) => Some(hash.clone()),
-            Some(Change::Delete) => None,
-            None => self.written_hash(path),
-        }
+        self.pending.hash(path, || self.written_hash(path))
     }
 
     /// The hash of `path` in the open generation, else the committed one.
@@ -208,31 +192,14 @@ impl<'e> Writer<'e> {
     /// error when it cannot be indexed at all (nothing is staged then).
     /// Content identical to what the index holds stages nothing.
     pub fn upsert(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<String>, IndexError> {
-        check_path(path)?;
-        let hash = blake3::hash(bytes).to_hex().to_string();
-        if self.file_hash(path).as_deref() == Some(hash.as_str()) {
-            return Ok(Vec::new());
-        }
-        let ingested = parse_file(path, bytes, &self.counter, &self.ingest)?;
-        self.pending_spans += ingested.docs.iter().map(|d| d.spans.len()).sum::<usize>();
-        self.pending.insert(
-            path.to_string(),
-            Change::Upsert {
-                hash,
-                docs: ingested.docs,
-            },
-        );
-        Ok(ingested.warnings)
+        let written = self.written_hash(path);
+        self.pending.upsert(path, bytes, || written)
     }
 
     /// Stages the removal of `path`; false when the index does not hold it.
     pub fn delete(&mut self, path: &str) -> bool {
-        let staged = matches!(self.pending.remove(path), Some(Change::Upsert { .. }));
         let held = self.written_hash(path).is_some();
-        if held {
-            self.pending.insert(path.to_string(), Change::Delete);
-        }
-        held || staged
+        self.pending.delete(path, held)
     }
 
     /// Changes staged in memory.
@@ -248,7 +215,7 @@ impl<'e> Writer<'e> {
         &mut self,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<bool, IndexError> {
-        if self.pending_spans < self.chunk_spans || self.rewrites() {
+        if self.pending.spans() < self.chunk_spans || self.rewrites() {
             return Ok(false);
         }
         self.flush(&mut BuildReport::default(), progress)?;
@@ -278,7 +245,7 @@ impl<'e> Writer<'e> {
             None => OpenGeneration::open(&self.dir, self.previous.as_deref())?,
         };
         let mut upserts = Vec::new();
-        for (path, change) in std::mem::take(&mut self.pending) {
+        for (path, change) in self.pending.take() {
             match change {
                 Change::Upsert { hash, docs } => upserts.push((path, hash, docs)),
                 Change::Delete => {
@@ -286,7 +253,6 @@ impl<'e> Writer<'e> {
                 }
             }
         }
-        self.pending_spans = 0;
         let plan = Settings::plan_for(self.units, true, false);
         let written = open.flush(
             upserts,
@@ -388,8 +354,7 @@ impl<'e> Writer<'e> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Manifest, IndexError> {
         let mut open = OpenGeneration::open(&self.dir, None)?;
-        let mut staged = std::mem::take(&mut self.pending);
-        self.pending_spans = 0;
+        let mut staged = self.pending.take();
         let prev = self.previous.as_deref();
         let committed = prev.iter().flat_map(|p| p.store().files());
         let mut paths: Vec<&str> = committed

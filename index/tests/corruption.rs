@@ -37,6 +37,21 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// An index of the folder `docs` (with the model when it is set up).
+fn built(docs: PathBuf) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let e = embedder();
+    build(
+        dir.path(),
+        &[docs],
+        &BuildOptions::default(),
+        e.as_ref(),
+        &mut |_| {},
+    )
+    .unwrap();
+    dir
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Damage {
     Truncate,
@@ -70,16 +85,7 @@ fn every_damaged_file_gives_an_error_not_a_crash() {
         "# Travel\n\n## Per diem\n\nThe per diem is 60 EUR in Germany. It is 70 EUR in France.\n\n\
          ## Hotels\n\nBook hotels through the portal.\n\n| Plan | Price |\n|---|---|\n| Pro | 49 |\n",
     )]);
-    let built = tempfile::tempdir().unwrap();
-    let e = embedder();
-    build(
-        built.path(),
-        &[docs],
-        &BuildOptions::default(),
-        e.as_ref(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let built = built(docs);
     Index::open(built.path())
         .and_then(|index| index.verify())
         .expect("the intact index opens and verifies");
@@ -116,16 +122,7 @@ fn the_reads_that_meet_damage_fail() {
         .map(|i| format!("Paragraph {i} says something about topic {}.\n\n", i % 7))
         .collect();
     let (_src, docs) = common::docs(&[("long.md", &format!("# Long\n\n{long}"))]);
-    let built = tempfile::tempdir().unwrap();
-    let e = embedder();
-    build(
-        built.path(),
-        &[docs],
-        &BuildOptions::default(),
-        e.as_ref(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let built = built(docs);
     let generation = files(built.path())
         .into_iter()
         .find(|f| f.ends_with("manifest.json"))

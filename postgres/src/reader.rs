@@ -334,6 +334,41 @@ fn manifest(settings: &Settings, state: &[u64]) -> Manifest {
     }
 }
 
+impl Reader {
+    /// The top `k` retrievable spans by PostgreSQL's own full-text rank,
+    /// `ts_rank_cd` over the `english` configuration (title, headings and
+    /// text, as BM25 reads them; any query word may match): the scoring a
+    /// store without BM25 would have, for comparison only. It reads every
+    /// span's text, so it is slow.
+    pub fn ts_rank_cd(&self, query: &str, k: usize) -> Result<Vec<(u32, f32)>, IndexError> {
+        let limit = k as i64;
+        let found = self.with(async |c| {
+            rows(
+                c,
+                "WITH q AS (
+                    SELECT to_tsquery('english', coalesce(string_agg(quote_literal(l), ' | '), ''))
+                        AS q
+                    FROM unnest(tsvector_to_array(to_tsvector('english', $1))) l
+                )
+                SELECT s.ord, ts_rank_cd(v.v, q.q)::float4 AS score
+                FROM q, bubble_spans s
+                JOIN bubble_documents d ON d.doc_no = s.doc_no,
+                LATERAL (SELECT to_tsvector('english', d.title || ' '
+                    || array_to_string(s.heading_path, ' ') || ' ' || s.body) AS v) v
+                WHERE s.terms_len IS NOT NULL AND v.v @@ q.q
+                ORDER BY score DESC, s.ord
+                LIMIT $2",
+                &[&query, &limit],
+            )
+            .await
+        })?;
+        Ok(found
+            .iter()
+            .filter_map(|r| Some((u32::try_from(r.get::<_, i64>(0)).ok()?, r.get(1))))
+            .collect())
+    }
+}
+
 impl SpanSource for Reader {
     fn span_at(&self, ord: u32) -> Option<Cow<'_, Span>> {
         self.span_row(ord).map(|(_, s)| Cow::Owned(s))

@@ -13,12 +13,10 @@ use crate::bm25;
 use crate::rows::kind_code;
 use crate::schema::{self, Settings};
 use crate::{Failure, Store};
-use bubble_index::bubble_ingest::{
-    parse_file, tokens::DEFAULT_TOKENIZER, Document, IngestOptions, TokenCounter,
-};
+use bubble_index::bubble_ingest::{tokens::DEFAULT_TOKENIZER, IngestOptions, TokenCounter};
 use bubble_index::{
-    bm25_terms, check_path, prepare, search_text, BuildReport, CommitReport, DocumentWriter,
-    Embedder, IndexError, Prepared, Progress, UnitCoverage,
+    bm25_terms, prepare, search_text, BuildReport, Change, CommitReport, DocumentWriter, Embedder,
+    IndexError, Prepared, Progress, Staging, UnitCoverage,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -54,11 +52,6 @@ pub struct Commit {
     pub embed_seconds: f64,
 }
 
-enum Change {
-    Upsert { hash: String, docs: Vec<Document> },
-    Delete,
-}
-
 /// A writer of a store. Several may run at once (on several replicas):
 /// each commit locks the store's state row, so commits take turns.
 pub struct Writer<'e> {
@@ -66,13 +59,10 @@ pub struct Writer<'e> {
     root: PathBuf,
     /// Every file the store holds and its content hash, as of the last commit.
     held: BTreeMap<String, String>,
-    /// Spans staged, for [`DocumentWriter::flush_if_full`].
-    pending_spans: usize,
+
     embedder: Option<&'e Embedder>,
-    counter: TokenCounter,
-    ingest: IngestOptions,
     units: UnitCoverage,
-    pending: BTreeMap<String, Change>,
+    pending: Staging,
 }
 
 impl std::fmt::Debug for Writer<'_> {
@@ -143,15 +133,15 @@ impl<'e> Writer<'e> {
             _ => {}
         }
         let mut writer = Writer {
-            counter: TokenCounter::by_name(&settings.tokenizer)?,
+            pending: Staging::new(
+                TokenCounter::by_name(&settings.tokenizer)?,
+                opts.ingest.clone(),
+            ),
             store: store.clone(),
             root: PathBuf::from(&settings.root),
             held: BTreeMap::new(),
-            pending_spans: 0,
             embedder,
-            ingest: opts.ingest.clone(),
             units: opts.unit_vectors,
-            pending: BTreeMap::new(),
         };
         writer.held = writer.read_files()?;
         Ok(writer)
@@ -179,44 +169,21 @@ impl<'e> Writer<'e> {
 
     /// The content hash of `path`: staged, else held.
     pub fn file_hash(&self, path: &str) -> Option<String> {
-        match self.pending.get(path) {
-            Some(Change::Upsert { hash, .. }) => Some(hash.clone()),
-            Some(Change::Delete) => None,
-            None => self.held.get(path).cloned(),
-        }
+        self.pending.hash(path, || self.held.get(path).cloned())
     }
 
     /// Stages file `path` (relative to the root, `/`-separated) with
     /// content `bytes`; returns the problems found inside it. Content
     /// identical to what the store holds stages nothing.
     pub fn upsert(&mut self, path: &str, bytes: &[u8]) -> Result<Vec<String>, IndexError> {
-        check_path(path)?;
-        let hash = blake3::hash(bytes).to_hex().to_string();
-        if self.held.get(path) == Some(&hash) {
-            self.pending.remove(path);
-            return Ok(Vec::new());
-        }
-        let ingested = parse_file(path, bytes, &self.counter, &self.ingest)?;
-        self.pending_spans += ingested.docs.iter().map(|d| d.spans.len()).sum::<usize>();
-        self.pending.insert(
-            path.to_string(),
-            Change::Upsert {
-                hash,
-                docs: ingested.docs,
-            },
-        );
-        Ok(ingested.warnings)
+        let held = self.held.get(path).cloned();
+        self.pending.upsert(path, bytes, || held)
     }
 
     /// Stages the removal of `path`; false when the store lacks it.
     pub fn delete(&mut self, path: &str) -> bool {
         let held = self.held.contains_key(path);
-        if held {
-            self.pending.insert(path.to_string(), Change::Delete);
-        } else {
-            self.pending.remove(path);
-        }
-        held
+        self.pending.delete(path, held)
     }
 
     /// Changes staged.
@@ -231,8 +198,7 @@ impl<'e> Writer<'e> {
         report: &mut BuildReport,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Commit, IndexError> {
-        let pending = std::mem::take(&mut self.pending);
-        self.pending_spans = 0;
+        let pending = self.pending.take();
         if pending.is_empty() {
             let generation = self.store.reader()?.manifest_generation();
             return Ok(Commit {
@@ -323,7 +289,7 @@ impl DocumentWriter for Writer<'_> {
         Writer::delete(self, path)
     }
     fn flush_if_full(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<bool, IndexError> {
-        if self.pending_spans < CHUNK_SPANS {
+        if self.pending.spans() < CHUNK_SPANS {
             return Ok(false);
         }
         Writer::commit(self, &mut BuildReport::default(), progress)?;

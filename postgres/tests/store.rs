@@ -53,6 +53,39 @@ fn embedded(docs: &Path, e: Option<&bubble_index::Embedder>) -> (tempfile::TempD
     (dir, index)
 }
 
+/// A fresh database, the two files in a `docs/` folder, and the model.
+struct Setup {
+    src: tempfile::TempDir,
+    docs: std::path::PathBuf,
+    store: Store,
+    model: bubble_index::Embedder,
+}
+
+fn setup() -> Option<Setup> {
+    let (Some(url), Some(model)) = (common::database(), common::embedder()) else {
+        return None;
+    };
+    let src = tempfile::tempdir().unwrap();
+    let docs = src.path().join("docs");
+    write_docs(&docs, &[("travel.md", TRAVEL), ("faq.md", FAQ)]);
+    let store = Store::connect(&url, 4).unwrap();
+    Some(Setup {
+        src,
+        docs,
+        store,
+        model,
+    })
+}
+
+/// A writer of `store` recording paths relative to `docs`.
+fn writer<'e>(store: &Store, docs: &Path, model: &'e bubble_index::Embedder) -> Writer<'e> {
+    let opts = WriterOptions {
+        root: Some(docs.to_path_buf()),
+        ..WriterOptions::default()
+    };
+    Writer::open(store, &opts, Some(model)).unwrap()
+}
+
 fn ids(corpus: &dyn Corpus, hits: &[(u32, f32)]) -> Vec<String> {
     hits.iter()
         .map(|(o, _)| corpus.span(*o).unwrap().id.0)
@@ -61,18 +94,16 @@ fn ids(corpus: &dyn Corpus, hits: &[(u32, f32)]) -> Vec<String> {
 
 #[test]
 fn the_store_answers_as_the_embedded_index_does() {
-    let (Some(url), Some(e)) = (common::database(), common::embedder()) else {
+    let Some(Setup {
+        src: _src,
+        docs,
+        store,
+        model: e,
+    }) = setup()
+    else {
         return;
     };
-    let src = tempfile::tempdir().unwrap();
-    let docs = src.path().join("docs");
-    write_docs(&docs, &[("travel.md", TRAVEL), ("faq.md", FAQ)]);
-    let store = Store::connect(&url, 4).unwrap();
-    let opts = WriterOptions {
-        root: Some(docs.clone()),
-        ..WriterOptions::default()
-    };
-    let mut writer = Writer::open(&store, &opts, Some(&e)).unwrap();
+    let mut writer = writer(&store, &docs, &e);
     let commit = write_all(&mut writer, &docs);
     assert_eq!(commit.upserted, 2);
     let (_dir, index) = embedded(&docs, Some(&e));
@@ -139,18 +170,16 @@ fn the_store_answers_as_the_embedded_index_does() {
 
 #[test]
 fn commits_replace_files_and_keep_unchanged_sections() {
-    let (Some(url), Some(e)) = (common::database(), common::embedder()) else {
+    let Some(Setup {
+        src: _src,
+        docs,
+        store,
+        model: e,
+    }) = setup()
+    else {
         return;
     };
-    let src = tempfile::tempdir().unwrap();
-    let docs = src.path().join("docs");
-    write_docs(&docs, &[("travel.md", TRAVEL), ("faq.md", FAQ)]);
-    let store = Store::connect(&url, 4).unwrap();
-    let opts = WriterOptions {
-        root: Some(docs.clone()),
-        ..WriterOptions::default()
-    };
-    let mut writer = Writer::open(&store, &opts, Some(&e)).unwrap();
+    let mut writer = writer(&store, &docs, &e);
     let first = write_all(&mut writer, &docs);
     assert!(first.embedded > 0);
     let before = store.reader().unwrap();
