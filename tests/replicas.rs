@@ -151,7 +151,7 @@ fn a_streaming_standby_serves_reads_after_replay() {
     assert!(refused >= 500, "{refused}");
     assert!(found(&primary, "camel").is_none());
     drop(replica);
-    let _ = testing::script(&["stop", &name]);
+    let _ = testing::script(&["remove", &name]);
 }
 
 #[test]
@@ -186,5 +186,5 @@ fn a_database_restart_is_an_outage_then_a_recovery() {
     let v: Value = server.call("GET", "/readyz", b"").value();
     assert_eq!(v["status"], "ready");
     drop(server);
-    let _ = testing::script(&["stop", &name]);
+    let _ = testing::script(&["remove", &name]);
 }
