@@ -2,7 +2,8 @@
 //! through one is read through the other once committed, killing one loses
 //! nothing it acknowledged, a streaming standby serves reads once it has
 //! replayed the primary's writes, and a database restart is an outage the
-//! servers answer with 503s and then recover from.
+//! servers answer with 503s and then recover from. And the two stores give
+//! the same bubbles for the same corpus.
 
 mod common;
 
@@ -187,4 +188,44 @@ fn a_database_restart_is_an_outage_then_a_recovery() {
     assert_eq!(v["status"], "ready");
     drop(server);
     let _ = testing::script(&["remove", &name]);
+}
+
+/// The same corpus in an index folder and in a database gives the same
+/// bubble, byte for byte, for every shipped pipeline.
+#[test]
+fn both_stores_give_the_same_bubbles() {
+    let Some(url) = testing::database() else {
+        return;
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bubble = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bubble"))
+            .current_dir(root)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let idx = tmp.path().join("idx");
+    let idx = idx.to_str().unwrap();
+    bubble(&["index", "corpora/acme", "--index", idx]);
+    bubble(&["index", "corpora/acme", "--store", &url]);
+    for pipeline in ["default", "compressed", "multihop", "paper", "topk"] {
+        for q in [
+            "What is the per diem in Germany?",
+            "expense report deadline and laptop refresh",
+        ] {
+            let args = ["--budget", "400", "--pipeline", pipeline, q];
+            let a = bubble(&[&["context", "--index", idx][..], &args].concat());
+            let b = bubble(&[&["context", "--store", &url][..], &args].concat());
+            assert!(!a.is_empty());
+            assert!(a == b, "{pipeline} / {q}: the stores disagree");
+        }
+    }
 }

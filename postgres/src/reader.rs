@@ -12,6 +12,7 @@
 use crate::bm25;
 use crate::rows::{self, DOC_COLUMNS, SPAN_COLUMNS};
 use crate::schema::Settings;
+use crate::store::CachedDoc;
 use crate::{Failure, Store};
 use bubble_index::bubble_ingest::{Span, SpanKind};
 use bubble_index::{
@@ -20,7 +21,7 @@ use bubble_index::{
 };
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A snapshot of the store.
 pub struct Reader {
@@ -62,7 +63,7 @@ impl Reader {
     /// A snapshot of `store`, or `None` while the database holds no Bubble
     /// store yet.
     pub(crate) fn open(store: &Store) -> Result<Option<Reader>, IndexError> {
-        let Some(settings) = store.settings()? else {
+        let Some(mut settings) = store.settings()? else {
             return Ok(None);
         };
         let (client, state) = store.block_on(async {
@@ -71,16 +72,25 @@ impl Reader {
             let begin = client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
             let state = client.query_one(
                 "SELECT generation, files, documents, spans, retrievable, vectors, \
-                 unit_vectors, tokens, length_sum FROM bubble_state",
+                 unit_vectors, tokens, length_sum, \
+                 (SELECT value FROM bubble_meta WHERE key = 'born') FROM bubble_state",
                 &[],
             );
             let (begun, state) = tokio::join!(begin, state);
             begun?;
             let state = state?;
             let n = |i: usize| state.get::<_, i64>(i).max(0) as u64;
+            let born: Option<String> = state.get(9);
             let state: Vec<u64> = (0..9).map(n).collect();
-            Ok::<_, Failure>((client, state))
+            Ok::<_, Failure>((client, (state, born)))
         })?;
+        let (state, born) = state;
+        if store.shared().saw(born) {
+            store.forget_settings();
+            settings = store
+                .settings()?
+                .ok_or_else(|| IndexError::Store("the store's tables vanished".into()))?;
+        }
         let manifest = manifest(&settings, &state);
         Ok(Some(Reader {
             store: store.clone(),
@@ -142,76 +152,148 @@ impl Reader {
         let Some((spans, docs)) = found else {
             return;
         };
-        let mut cache = self.cache();
-        let mut loaded = HashSet::new();
+        // Whole documents: kept for this snapshot and for the process.
+        let mut whole: HashMap<u32, CachedDoc> = HashMap::new();
+        for row in &docs {
+            if let Some((doc_no, doc)) = rows::doc(row) {
+                whole.insert(
+                    doc_no,
+                    CachedDoc {
+                        doc,
+                        spans: Vec::new(),
+                        units: OnceLock::new(),
+                    },
+                );
+            }
+        }
         for row in &spans {
             if let Some((ord, doc_no, span)) = rows::span(row) {
                 let v: Option<pgvector::Vector> = row.try_get(13).ok().flatten();
-                cache.vectors.insert(ord, v.map(|v| v.to_vec()));
-                cache.ids.insert(span.id.0.clone(), Some(ord));
-                cache.spans.insert(ord, (doc_no, span));
-                loaded.insert(doc_no);
+                if let Some(d) = whole.get_mut(&doc_no) {
+                    d.spans.push((ord, span, v.map(|v| v.to_vec())));
+                }
             }
         }
-        for row in &docs {
-            if let Some((doc_no, doc)) = rows::doc(row) {
-                cache.docs.insert(doc_no, doc);
-            }
+        for (doc_no, doc) in whole {
+            let doc = Arc::new(doc);
+            self.install(doc_no, &doc);
+            self.store.shared().keep(doc_no, doc);
         }
-        cache.whole.extend(loaded);
+    }
+
+    /// Whether this snapshot holds `ord`'s whole document.
+    fn has_whole(&self, ord: u32) -> bool {
+        let cache = self.cache();
+        cache
+            .spans
+            .get(&ord)
+            .is_some_and(|(d, _)| cache.whole.contains(d))
+    }
+
+    /// Puts a whole document into this snapshot's cache.
+    fn install(&self, doc_no: u32, doc: &CachedDoc) {
+        let mut cache = self.cache();
+        for (ord, span, vector) in &doc.spans {
+            cache.vectors.insert(*ord, vector.clone());
+            cache.ids.insert(span.id.0.clone(), Some(*ord));
+            cache.spans.insert(*ord, (doc_no, span.clone()));
+        }
+        if let Some(units) = doc.units.get() {
+            install_units(&mut cache, doc_no, doc, units);
+        }
+        cache.docs.insert(doc_no, doc.doc.clone());
+        cache.whole.insert(doc_no);
     }
 
     /// Loads the unit vectors of every whole document in the cache that
     /// lacks them, in one query: compression asks for the units of the
     /// spans it keeps, all from documents a search brought in.
     fn load_units(&self) {
-        let docs: Vec<i64> = {
+        let docs: Vec<u32> = {
             let cache = self.cache();
-            cache
-                .whole
-                .difference(&cache.with_units)
-                .map(|&d| i64::from(d))
-                .collect()
+            cache.whole.difference(&cache.with_units).copied().collect()
         };
         if docs.is_empty() {
             return;
         }
-        let found = self.lookup(async |c| {
-            rows(
-                c,
-                "SELECT ord, embedding FROM bubble_units WHERE doc_no = ANY($1)",
-                &[&docs],
-            )
-            .await
-        });
-        let Some(units) = found else {
-            return;
-        };
-        let mut cache = self.cache();
-        // A loaded document's spans without a unit vector have none.
-        let without: Vec<u32> = cache
-            .spans
-            .iter()
-            .filter(|(_, (d, _))| docs.contains(&i64::from(*d)))
-            .map(|(&o, _)| o)
-            .collect();
-        for ord in without {
-            cache.units.entry(ord).or_insert(None);
-        }
-        for row in &units {
-            let ord = row
-                .try_get::<_, i64>(0)
-                .ok()
-                .and_then(|o| u32::try_from(o).ok());
-            let v: Option<pgvector::HalfVector> = row.try_get(1).ok();
-            if let (Some(ord), Some(v)) = (ord, v) {
-                let v: Vec<f32> = v.to_vec().iter().map(|x| x.to_f32()).collect();
-                cache.units.insert(ord, Some(v));
+        // Documents whose units another request already read come from the
+        // process's cache; the others in one query.
+        let mut shared: Vec<(u32, Arc<CachedDoc>)> = Vec::new();
+        {
+            let mut process = self.store.shared();
+            for &d in &docs {
+                if let Some(doc) = process.docs.get(&d) {
+                    shared.push((d, doc.clone()));
+                }
             }
         }
-        cache
-            .with_units
-            .extend(docs.iter().filter_map(|&d| u32::try_from(d).ok()));
+        let wanted: Vec<i64> = shared
+            .iter()
+            .filter(|(_, doc)| doc.units.get().is_none())
+            .map(|(d, _)| i64::from(*d))
+            .chain(
+                docs.iter()
+                    .filter(|d| !shared.iter().any(|(s, _)| s == *d))
+                    .map(|&d| i64::from(d)),
+            )
+            .collect();
+        let mut read: HashMap<u32, Vec<(u32, Vec<f32>)>> = HashMap::new();
+        if !wanted.is_empty() {
+            let found = self.lookup(async |c| {
+                rows(
+                    c,
+                    "SELECT ord, doc_no, embedding FROM bubble_units WHERE doc_no = ANY($1)",
+                    &[&wanted],
+                )
+                .await
+            });
+            let Some(units) = found else {
+                return;
+            };
+            for d in &wanted {
+                read.entry(*d as u32).or_default();
+            }
+            for row in &units {
+                let ord = row
+                    .try_get::<_, i64>(0)
+                    .ok()
+                    .and_then(|o| u32::try_from(o).ok());
+                let doc = row
+                    .try_get::<_, i64>(1)
+                    .ok()
+                    .and_then(|o| u32::try_from(o).ok());
+                let v: Option<pgvector::HalfVector> = row.try_get(2).ok();
+                if let (Some(ord), Some(doc), Some(v)) = (ord, doc, v) {
+                    let v: Vec<f32> = v.to_vec().iter().map(|x| x.to_f32()).collect();
+                    read.entry(doc).or_default().push((ord, v));
+                }
+            }
+        }
+        for (d, doc) in &shared {
+            if let Some(units) = read.remove(d) {
+                let _ = doc.units.set(units);
+            }
+            if let Some(units) = doc.units.get() {
+                install_units(&mut self.cache(), *d, doc, units);
+            }
+        }
+        // Documents the process no longer keeps: this snapshot only.
+        let mut cache = self.cache();
+        for (d, units) in read {
+            let ords: Vec<u32> = cache
+                .spans
+                .iter()
+                .filter(|(_, (doc, _))| *doc == d)
+                .map(|(o, _)| *o)
+                .collect();
+            for o in ords {
+                cache.units.entry(o).or_insert(None);
+            }
+            for (o, v) in units {
+                cache.units.insert(o, Some(v));
+            }
+            cache.with_units.insert(d);
+        }
     }
 
     /// The ords of the live spans of files `paths`, loading their documents
@@ -264,6 +346,18 @@ impl Reader {
         }
         (sql, kinds, paths)
     }
+}
+
+/// Puts a whole document's unit vectors into a snapshot's cache: its spans
+/// without one have none.
+fn install_units(cache: &mut Cache, doc_no: u32, doc: &CachedDoc, units: &[(u32, Vec<f32>)]) {
+    for (ord, _, _) in &doc.spans {
+        cache.units.entry(*ord).or_insert(None);
+    }
+    for (ord, v) in units {
+        cache.units.insert(*ord, Some(v.clone()));
+    }
+    cache.with_units.insert(doc_no);
 }
 
 /// `sql` with `params`, its statement prepared once per connection (a
@@ -655,24 +749,34 @@ impl Corpus for Reader {
     }
 
     fn prefetch(&self, ords: &[u32]) {
-        let missing: Vec<i64> = {
-            let cache = self.cache();
-            ords.iter()
-                .filter(|o| {
-                    cache
-                        .spans
-                        .get(o)
-                        .is_none_or(|(d, _)| !cache.whole.contains(d))
-                })
-                .map(|&o| i64::from(o))
-                .collect()
-        };
-        if missing.is_empty() {
+        let missing: Vec<u32> = ords
+            .iter()
+            .copied()
+            .filter(|&o| !self.has_whole(o))
+            .collect();
+        // What another request already read comes from the process's cache.
+        let mut unknown: Vec<i64> = Vec::new();
+        for ord in missing {
+            if self.has_whole(ord) {
+                continue; // installed with an earlier ord's document
+            }
+            let found = self.store.shared().doc_holding(ord);
+            match found {
+                Some(doc) => {
+                    let doc_no = self.store.shared().doc_of.get(&ord).copied();
+                    if let Some(doc_no) = doc_no {
+                        self.install(doc_no, &doc);
+                    }
+                }
+                None => unknown.push(i64::from(ord)),
+            }
+        }
+        if unknown.is_empty() {
             return;
         }
         self.load_docs(
             "SELECT doc_no FROM bubble_spans WHERE ord = ANY($1)",
-            &missing,
+            &unknown,
         );
     }
 }

@@ -212,6 +212,12 @@ pub(crate) fn create(store: &Store, settings: &Settings) -> Result<Settings, Ind
                 )
                 .await?;
             }
+            // Who this store is: a process reading it tells a store dropped
+            // and created again under it from the one it cached.
+            tx.batch_execute(
+                "INSERT INTO bubble_meta (key, value) VALUES ('born', gen_random_uuid()::text)",
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())

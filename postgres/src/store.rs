@@ -6,7 +6,7 @@ use crate::schema::{self, Settings};
 use bubble_index::IndexError;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Timeouts};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// How long a connection may take to open, and a statement to run.
@@ -22,8 +22,11 @@ pub struct Store {
 
 struct Inner {
     pool: Pool,
-    /// What the store was created with, once it has been (never changes).
-    settings: std::sync::OnceLock<Settings>,
+    /// Whole documents read by any reader, shared by all of them.
+    shared: Mutex<Shared>,
+    /// What the store was created with, once it has been (read again only
+    /// when the store is dropped and created anew).
+    settings: Mutex<Option<Settings>>,
     runtime: tokio::runtime::Runtime,
     /// The URL without its password, for messages.
     shown: String,
@@ -32,6 +35,69 @@ struct Inner {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Store({})", self.inner.shown)
+    }
+}
+
+/// Documents a process keeps between requests.
+const SHARED_DOCS: usize = 8192;
+
+/// A document as a reader loads it: its entry, its spans with their block
+/// vectors, and (once compression asked) its unit vectors. What an ord or a
+/// document number names never changes (a changed file's documents get new
+/// numbers and ords), so a copy is never stale: a snapshot that cannot see
+/// a document never reaches it, since it finds documents through the ords
+/// its own searches return.
+pub(crate) struct CachedDoc {
+    pub(crate) doc: bubble_index::DocEntry,
+    pub(crate) spans: Vec<(u32, bubble_index::bubble_ingest::Span, Option<Vec<f32>>)>,
+    pub(crate) units: OnceLock<Vec<(u32, Vec<f32>)>>,
+}
+
+/// The process's cache of whole documents, and which document each ord
+/// belongs to, least recently used dropped first.
+pub(crate) struct Shared {
+    pub(crate) docs: lru::LruCache<u32, Arc<CachedDoc>>,
+    pub(crate) doc_of: lru::LruCache<u32, u32>,
+    /// The identity of the store the cache holds documents of.
+    born: Option<String>,
+}
+
+impl Shared {
+    fn new() -> Shared {
+        let n = |n: usize| std::num::NonZeroUsize::new(n).unwrap_or(std::num::NonZeroUsize::MIN);
+        Shared {
+            docs: lru::LruCache::new(n(SHARED_DOCS)),
+            doc_of: lru::LruCache::new(n(SHARED_DOCS * 32)),
+            born: None,
+        }
+    }
+
+    /// Notes a snapshot of the store born as `born`; whether that is another
+    /// store than the one cached. A store dropped and created again under a
+    /// running process numbers documents and ords afresh, so its cache is
+    /// forgotten.
+    pub(crate) fn saw(&mut self, born: Option<String>) -> bool {
+        let other = self.born.is_some() && self.born != born;
+        if other {
+            self.docs.clear();
+            self.doc_of.clear();
+        }
+        self.born = born;
+        other
+    }
+
+    /// The cached document holding `ord`, if any.
+    pub(crate) fn doc_holding(&mut self, ord: u32) -> Option<Arc<CachedDoc>> {
+        let doc_no = *self.doc_of.get(&ord)?;
+        self.docs.get(&doc_no).cloned()
+    }
+
+    /// Keeps `doc` (number `doc_no`).
+    pub(crate) fn keep(&mut self, doc_no: u32, doc: Arc<CachedDoc>) {
+        for (ord, _, _) in &doc.spans {
+            self.doc_of.put(*ord, doc_no);
+        }
+        self.docs.put(doc_no, doc);
     }
 }
 
@@ -110,7 +176,8 @@ impl Store {
         let store = Store {
             inner: Arc::new(Inner {
                 pool,
-                settings: std::sync::OnceLock::new(),
+                shared: Mutex::new(Shared::new()),
+                settings: Mutex::new(None),
                 runtime,
                 shown,
             }),
@@ -165,6 +232,20 @@ impl Store {
         })
     }
 
+    /// Forgets the settings read, for a store created anew.
+    pub(crate) fn forget_settings(&self) {
+        *self
+            .inner
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The shared cache of whole documents (see [`CachedDoc`]).
+    pub(crate) fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.inner.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The database, as messages name it (no password).
     pub fn shown(&self) -> &str {
         &self.inner.shown
@@ -173,13 +254,17 @@ impl Store {
     /// What the store was created with, or `None` when the database holds
     /// no Bubble store yet.
     pub fn settings(&self) -> Result<Option<Settings>, IndexError> {
-        if let Some(s) = self.inner.settings.get() {
+        let held = || {
+            self.inner
+                .settings
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+        };
+        if let Some(s) = held().as_ref() {
             return Ok(Some(s.clone()));
         }
         let found = schema::read(self)?;
-        if let Some(s) = &found {
-            let _ = self.inner.settings.set(s.clone());
-        }
+        held().clone_from(&found);
         Ok(found)
     }
 

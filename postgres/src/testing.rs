@@ -71,21 +71,29 @@ pub fn database_on(name: &str) -> Option<String> {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let bin = script(&["bin"]).expect("the PostgreSQL programs");
-    let status = Command::new(Path::new(&bin).join("psql"))
-        .args([
-            &with_database(&url, "postgres"),
-            "-q",
-            "-c",
+    psql(
+        &with_database(&url, "postgres"),
+        &[
             &format!("DROP DATABASE IF EXISTS {db}"),
-            "-c",
             &format!("CREATE DATABASE {db}"),
-        ])
+        ],
+    );
+    Some(with_database(&url, &db))
+}
+
+/// Runs each of `commands` in `psql` on database `url`; panics when one fails.
+pub fn psql(url: &str, commands: &[&str]) {
+    let bin = script(&["bin"]).expect("the PostgreSQL programs");
+    let mut args = vec![url, "-q", "-v", "ON_ERROR_STOP=1"];
+    for c in commands {
+        args.extend(["-c", c]);
+    }
+    let status = Command::new(Path::new(&bin).join("psql"))
+        .args(&args)
         .env("PGOPTIONS", "-c client_min_messages=warning")
         .status()
         .expect("psql runs");
-    assert!(status.success(), "creating database {db}");
-    Some(with_database(&url, &db))
+    assert!(status.success(), "psql {commands:?}");
 }
 
 /// A fresh database on the shared test server (`test`).

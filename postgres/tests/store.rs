@@ -59,6 +59,7 @@ struct Setup {
     docs: std::path::PathBuf,
     store: Store,
     model: bubble_index::Embedder,
+    url: String,
 }
 
 fn setup() -> Option<Setup> {
@@ -74,6 +75,7 @@ fn setup() -> Option<Setup> {
         docs,
         store,
         model,
+        url,
     })
 }
 
@@ -99,6 +101,7 @@ fn the_store_answers_as_the_embedded_index_does() {
         docs,
         store,
         model: e,
+        ..
     }) = setup()
     else {
         return;
@@ -175,6 +178,7 @@ fn commits_replace_files_and_keep_unchanged_sections() {
         docs,
         store,
         model: e,
+        ..
     }) = setup()
     else {
         return;
@@ -220,6 +224,48 @@ fn commits_replace_files_and_keep_unchanged_sections() {
         ids(&index, &index.bm25(q, 5, &all).unwrap()),
         ids(&last, &last.bm25(q, 5, &all).unwrap())
     );
+}
+
+/// A process keeps documents between requests; a store dropped and
+/// created again under it numbers its spans afresh, and must be read afresh.
+#[test]
+fn a_store_created_again_under_a_process_is_read_afresh() {
+    let Some(Setup {
+        src: _src,
+        docs,
+        store,
+        model: e,
+        url,
+    }) = setup()
+    else {
+        return;
+    };
+    let all = Restriction::default();
+    let top = |q: &str| -> String {
+        let reader = store.reader().unwrap();
+        let (ord, _) = reader.bm25(q, 1, &all).unwrap()[0];
+        // As assembly reads: the hits' whole documents first.
+        reader.prefetch(&[ord]);
+        reader.span(ord).unwrap().text
+    };
+    write_all(&mut writer(&store, &docs, &e), &docs);
+    assert!(top("laptop").contains("three years"));
+
+    // Another process drops the tables and indexes other text.
+    bubble_postgres::testing::psql(
+        &url,
+        &[
+            "DROP TABLE bubble_meta, bubble_state, bubble_files, bubble_documents, \
+           bubble_spans, bubble_units, bubble_terms, bubble_postings",
+        ],
+    );
+    let other = Store::connect(&url, 2).unwrap();
+    let faq = FAQ.replace("every three years", "every two years");
+    std::fs::remove_file(docs.join("travel.md")).unwrap();
+    write_docs(&docs, &[("faq.md", &faq)]);
+    write_all(&mut writer(&other, &docs, &e), &docs);
+
+    assert!(top("laptop").contains("two years"));
 }
 
 #[test]
