@@ -4,10 +4,13 @@
 //!
 //! The pipeline reads spans, documents and vectors one at a time; over a
 //! network each would be a round trip. So a search's hits are prefetched
-//! (`Corpus::prefetch`): their documents' spans, vectors and unit vectors
-//! come in three queries, and what a request reads after that is mostly
-//! in the reader's cache. Spans never change under an ord, so the cache
-//! is only ever stale by what the snapshot could not see anyway.
+//! (`Corpus::prefetch`): their whole documents (spans and block vectors)
+//! in one round trip, their unit vectors in one more when compression
+//! asks. Whole documents are kept by the process (`store::Shared`) and
+//! shared by every snapshot that reaches them, so a later request for the
+//! same documents reads no rows and copies nothing. Spans never change
+//! under an ord, so a cached document is only ever stale by what the
+//! snapshot could not see anyway.
 
 use crate::bm25;
 use crate::rows::{self, DOC_COLUMNS, SPAN_COLUMNS};
@@ -37,17 +40,29 @@ pub struct Reader {
     outage: OnceLock<String>,
 }
 
+/// What a snapshot has read. Whole documents are shared with the
+/// process's cache, not copied: a request that finds its hits' documents
+/// there costs a few map inserts.
 #[derive(Default)]
 struct Cache {
+    /// Whole documents: spans, block vectors, unit vectors once read.
+    whole: HashMap<u32, Arc<CachedDoc>>,
+    /// Where each span of a whole document sits: document, position.
+    placed: HashMap<u32, (u32, usize)>,
+    /// What was read a row at a time, outside whole documents.
     spans: HashMap<u32, (u32, Span)>,
     docs: HashMap<u32, DocEntry>,
     ids: HashMap<String, Option<u32>>,
     vectors: HashMap<u32, Option<Vec<f32>>>,
     units: HashMap<u32, Option<Vec<f32>>>,
-    /// Documents whose spans and vectors are all here.
-    whole: HashSet<u32>,
-    /// Of them, those whose unit vectors are here too.
-    with_units: HashSet<u32>,
+}
+
+impl Cache {
+    /// The whole document holding `ord`, and the span's position in it.
+    fn placed(&self, ord: u32) -> Option<(u32, &Arc<CachedDoc>, usize)> {
+        let (doc_no, i) = *self.placed.get(&ord)?;
+        Some((doc_no, self.whole.get(&doc_no)?, i))
+    }
 }
 
 impl std::fmt::Debug for Reader {
@@ -138,8 +153,9 @@ impl Reader {
     /// `which` selects, a condition on `doc_no` with `$1`. Unit vectors
     /// come later, and only if compression asks ([`Reader::load_units`]).
     fn load_docs(&self, which: &str, key: &(dyn tokio_postgres::types::ToSql + Sync)) {
-        let spans_sql =
-            format!("SELECT {SPAN_COLUMNS}, embedding FROM bubble_spans WHERE doc_no IN ({which})");
+        let spans_sql = format!(
+            "SELECT {SPAN_COLUMNS}, embedding FROM bubble_spans WHERE doc_no IN ({which}) ORDER BY ord"
+        );
         let docs_sql =
             format!("SELECT {DOC_COLUMNS} FROM bubble_documents WHERE doc_no IN ({which})");
         let found = self.lookup(async |c| {
@@ -156,143 +172,81 @@ impl Reader {
         let mut whole: HashMap<u32, CachedDoc> = HashMap::new();
         for row in &docs {
             if let Some((doc_no, doc)) = rows::doc(row) {
-                whole.insert(
-                    doc_no,
-                    CachedDoc {
-                        doc,
-                        spans: Vec::new(),
-                        units: OnceLock::new(),
-                    },
-                );
+                whole.insert(doc_no, CachedDoc::new(doc));
             }
         }
         for row in &spans {
             if let Some((ord, doc_no, span)) = rows::span(row) {
                 let v: Option<pgvector::Vector> = row.try_get(13).ok().flatten();
                 if let Some(d) = whole.get_mut(&doc_no) {
-                    d.spans.push((ord, span, v.map(|v| v.to_vec())));
+                    d.push(ord, span, v.map(|v| v.to_vec()));
                 }
             }
         }
         for (doc_no, doc) in whole {
             let doc = Arc::new(doc);
-            self.install(doc_no, &doc);
+            self.install(doc_no, doc.clone());
             self.store.shared().keep(doc_no, doc);
         }
     }
 
     /// Whether this snapshot holds `ord`'s whole document.
     fn has_whole(&self, ord: u32) -> bool {
-        let cache = self.cache();
-        cache
-            .spans
-            .get(&ord)
-            .is_some_and(|(d, _)| cache.whole.contains(d))
+        self.cache().placed.contains_key(&ord)
     }
 
     /// Puts a whole document into this snapshot's cache.
-    fn install(&self, doc_no: u32, doc: &CachedDoc) {
+    fn install(&self, doc_no: u32, doc: Arc<CachedDoc>) {
         let mut cache = self.cache();
-        for (ord, span, vector) in &doc.spans {
-            cache.vectors.insert(*ord, vector.clone());
-            cache.ids.insert(span.id.0.clone(), Some(*ord));
-            cache.spans.insert(*ord, (doc_no, span.clone()));
+        for (i, (ord, _, _)) in doc.spans.iter().enumerate() {
+            cache.placed.insert(*ord, (doc_no, i));
         }
-        if let Some(units) = doc.units.get() {
-            install_units(&mut cache, doc_no, doc, units);
-        }
-        cache.docs.insert(doc_no, doc.doc.clone());
-        cache.whole.insert(doc_no);
+        cache.whole.insert(doc_no, doc);
     }
 
     /// Loads the unit vectors of every whole document in the cache that
     /// lacks them, in one query: compression asks for the units of the
-    /// spans it keeps, all from documents a search brought in.
+    /// spans it keeps, all from documents a search brought in. They go
+    /// into the shared documents, so later requests find them too.
     fn load_units(&self) {
-        let docs: Vec<u32> = {
-            let cache = self.cache();
-            cache.whole.difference(&cache.with_units).copied().collect()
-        };
-        if docs.is_empty() {
+        let lacking: Vec<(u32, Arc<CachedDoc>)> = self
+            .cache()
+            .whole
+            .iter()
+            .filter(|(_, d)| d.units.get().is_none())
+            .map(|(n, d)| (*n, d.clone()))
+            .collect();
+        if lacking.is_empty() {
             return;
         }
-        // Documents whose units another request already read come from the
-        // process's cache; the others in one query.
-        let mut shared: Vec<(u32, Arc<CachedDoc>)> = Vec::new();
-        {
-            let mut process = self.store.shared();
-            for &d in &docs {
-                if let Some(doc) = process.docs.get(&d) {
-                    shared.push((d, doc.clone()));
-                }
-            }
-        }
-        let wanted: Vec<i64> = shared
-            .iter()
-            .filter(|(_, doc)| doc.units.get().is_none())
-            .map(|(d, _)| i64::from(*d))
-            .chain(
-                docs.iter()
-                    .filter(|d| !shared.iter().any(|(s, _)| s == *d))
-                    .map(|&d| i64::from(d)),
+        let wanted: Vec<i64> = lacking.iter().map(|(d, _)| i64::from(*d)).collect();
+        let found = self.lookup(async |c| {
+            rows(
+                c,
+                "SELECT ord, doc_no, embedding FROM bubble_units WHERE doc_no = ANY($1) ORDER BY ord",
+                &[&wanted],
             )
-            .collect();
+            .await
+        });
+        let Some(units) = found else {
+            return;
+        };
         let mut read: HashMap<u32, Vec<(u32, Vec<f32>)>> = HashMap::new();
-        if !wanted.is_empty() {
-            let found = self.lookup(async |c| {
-                rows(
-                    c,
-                    "SELECT ord, doc_no, embedding FROM bubble_units WHERE doc_no = ANY($1)",
-                    &[&wanted],
-                )
-                .await
-            });
-            let Some(units) = found else {
-                return;
+        for row in &units {
+            let number = |i: usize| {
+                row.try_get::<_, i64>(i)
+                    .ok()
+                    .and_then(|o| u32::try_from(o).ok())
             };
-            for d in &wanted {
-                read.entry(*d as u32).or_default();
-            }
-            for row in &units {
-                let ord = row
-                    .try_get::<_, i64>(0)
-                    .ok()
-                    .and_then(|o| u32::try_from(o).ok());
-                let doc = row
-                    .try_get::<_, i64>(1)
-                    .ok()
-                    .and_then(|o| u32::try_from(o).ok());
-                let v: Option<pgvector::HalfVector> = row.try_get(2).ok();
-                if let (Some(ord), Some(doc), Some(v)) = (ord, doc, v) {
-                    let v: Vec<f32> = v.to_vec().iter().map(|x| x.to_f32()).collect();
-                    read.entry(doc).or_default().push((ord, v));
-                }
+            let v: Option<pgvector::HalfVector> = row.try_get(2).ok();
+            if let (Some(ord), Some(doc), Some(v)) = (number(0), number(1), v) {
+                let v: Vec<f32> = v.to_vec().iter().map(|x| x.to_f32()).collect();
+                read.entry(doc).or_default().push((ord, v));
             }
         }
-        for (d, doc) in &shared {
-            if let Some(units) = read.remove(d) {
-                let _ = doc.units.set(units);
-            }
-            if let Some(units) = doc.units.get() {
-                install_units(&mut self.cache(), *d, doc, units);
-            }
-        }
-        // Documents the process no longer keeps: this snapshot only.
-        let mut cache = self.cache();
-        for (d, units) in read {
-            let ords: Vec<u32> = cache
-                .spans
-                .iter()
-                .filter(|(_, (doc, _))| *doc == d)
-                .map(|(o, _)| *o)
-                .collect();
-            for o in ords {
-                cache.units.entry(o).or_insert(None);
-            }
-            for (o, v) in units {
-                cache.units.insert(o, Some(v));
-            }
-            cache.with_units.insert(d);
+        for (d, doc) in lacking {
+            // In ord order, as queried: looked up by binary search.
+            let _ = doc.units.set(read.remove(&d).unwrap_or_default());
         }
     }
 
@@ -306,10 +260,16 @@ impl Reader {
         );
     }
 
-    /// The span at `ord` and its document's number.
-    fn span_row(&self, ord: u32) -> Option<(u32, Span)> {
-        if let Some(found) = self.cache().spans.get(&ord) {
-            return Some(found.clone());
+    /// `read` of the span at `ord` and its document's number.
+    fn with_span<T>(&self, ord: u32, read: impl FnOnce(u32, &Span) -> T) -> Option<T> {
+        {
+            let cache = self.cache();
+            if let Some((doc_no, doc, i)) = cache.placed(ord) {
+                return Some(read(doc_no, &doc.spans[i].1));
+            }
+            if let Some((doc_no, span)) = cache.spans.get(&ord) {
+                return Some(read(*doc_no, span));
+            }
         }
         let ord64 = i64::from(ord);
         let row = self.lookup(async |c| {
@@ -321,8 +281,9 @@ impl Reader {
             .await
         })??;
         let (_, doc_no, span) = rows::span(&row)?;
-        self.cache().spans.insert(ord, (doc_no, span.clone()));
-        Some((doc_no, span))
+        let out = read(doc_no, &span);
+        self.cache().spans.insert(ord, (doc_no, span));
+        Some(out)
     }
 
     /// The SQL and parameters of a filter, over spans aliased `s`, its
@@ -346,18 +307,6 @@ impl Reader {
         }
         (sql, kinds, paths)
     }
-}
-
-/// Puts a whole document's unit vectors into a snapshot's cache: its spans
-/// without one have none.
-fn install_units(cache: &mut Cache, doc_no: u32, doc: &CachedDoc, units: &[(u32, Vec<f32>)]) {
-    for (ord, _, _) in &doc.spans {
-        cache.units.entry(*ord).or_insert(None);
-    }
-    for (ord, v) in units {
-        cache.units.insert(*ord, Some(v.clone()));
-    }
-    cache.with_units.insert(doc_no);
 }
 
 /// `sql` with `params`, its statement prepared once per connection (a
@@ -465,7 +414,7 @@ impl Reader {
 
 impl SpanSource for Reader {
     fn span_at(&self, ord: u32) -> Option<Cow<'_, Span>> {
-        self.span_row(ord).map(|(_, s)| Cow::Owned(s))
+        self.with_span(ord, |_, s| Cow::Owned(s.clone()))
     }
 }
 
@@ -475,12 +424,24 @@ impl Corpus for Reader {
     }
 
     fn kind(&self, ord: u32) -> Option<SpanKind> {
-        self.span_row(ord).map(|(_, s)| s.kind)
+        self.with_span(ord, |_, s| s.kind)
     }
 
     fn ord_of(&self, id: &str) -> Option<u32> {
-        if let Some(found) = self.cache().ids.get(id) {
-            return *found;
+        {
+            let cache = self.cache();
+            if let Some(found) = cache.ids.get(id) {
+                return *found;
+            }
+            // The newest span of that id, as the query below takes.
+            let whole = cache
+                .whole
+                .values()
+                .filter_map(|d| d.ids.get(id).map(|&i| d.spans[i].0))
+                .max();
+            if whole.is_some() {
+                return whole;
+            }
         }
         let ord = self.lookup(async |c| {
             let found = row(
@@ -496,9 +457,15 @@ impl Corpus for Reader {
     }
 
     fn doc_of(&self, ord: u32) -> Option<DocEntry> {
-        let (doc_no, _) = self.span_row(ord)?;
-        if let Some(doc) = self.cache().docs.get(&doc_no) {
-            return Some(doc.clone());
+        let doc_no = self.with_span(ord, |doc_no, _| doc_no)?;
+        {
+            let cache = self.cache();
+            if let Some(whole) = cache.whole.get(&doc_no) {
+                return Some(whole.doc.clone());
+            }
+            if let Some(doc) = cache.docs.get(&doc_no) {
+                return Some(doc.clone());
+            }
         }
         let n = i64::from(doc_no);
         let row = self.lookup(async |c| {
@@ -636,8 +603,14 @@ impl Corpus for Reader {
     }
 
     fn vector(&self, ord: u32) -> Option<Cow<'_, [f32]>> {
-        if let Some(found) = self.cache().vectors.get(&ord) {
-            return found.clone().map(Cow::Owned);
+        {
+            let cache = self.cache();
+            if let Some((_, doc, i)) = cache.placed(ord) {
+                return doc.spans[i].2.clone().map(Cow::Owned);
+            }
+            if let Some(found) = cache.vectors.get(&ord) {
+                return found.clone().map(Cow::Owned);
+            }
         }
         let ord64 = i64::from(ord);
         let v = self.lookup(async |c| {
@@ -659,8 +632,17 @@ impl Corpus for Reader {
     }
 
     fn unit_vector(&self, ord: u32, out: &mut Vec<f32>) -> bool {
-        if !self.cache().units.contains_key(&ord) {
-            self.load_units();
+        let whole = self.cache().placed(ord).map(|(_, d, _)| d.clone());
+        if let Some(doc) = whole {
+            if doc.units.get().is_none() {
+                self.load_units();
+            }
+            // Not there after loading: the database failed (kept for damage()).
+            let Some(v) = doc.units.get().and_then(|_| doc.unit(ord)) else {
+                return false;
+            };
+            out.extend_from_slice(v);
+            return true;
         }
         let cached = self.cache().units.get(&ord).cloned();
         let v = match cached {
@@ -762,12 +744,7 @@ impl Corpus for Reader {
             }
             let found = self.store.shared().doc_holding(ord);
             match found {
-                Some(doc) => {
-                    let doc_no = self.store.shared().doc_of.get(&ord).copied();
-                    if let Some(doc_no) = doc_no {
-                        self.install(doc_no, &doc);
-                    }
-                }
+                Some((doc_no, doc)) => self.install(doc_no, doc),
                 None => unknown.push(i64::from(ord)),
             }
         }

@@ -5,6 +5,7 @@ use crate::reader::Reader;
 use crate::schema::{self, Settings};
 use bubble_index::IndexError;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Timeouts};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -41,16 +42,48 @@ impl std::fmt::Debug for Store {
 /// Documents a process keeps between requests.
 const SHARED_DOCS: usize = 8192;
 
-/// A document as a reader loads it: its entry, its spans with their block
-/// vectors, and (once compression asked) its unit vectors. What an ord or a
-/// document number names never changes (a changed file's documents get new
-/// numbers and ords), so a copy is never stale: a snapshot that cannot see
-/// a document never reaches it, since it finds documents through the ords
-/// its own searches return.
+/// A document as a reader loads it: its entry, its spans (in ord order)
+/// with their block vectors, and (once compression asked) its unit
+/// vectors. What an ord or a document number names never changes (a
+/// changed file's documents get new numbers and ords), so a copy is never
+/// stale: a snapshot that cannot see a document never reaches it, since it
+/// finds documents through the ords its own searches return.
 pub(crate) struct CachedDoc {
     pub(crate) doc: bubble_index::DocEntry,
     pub(crate) spans: Vec<(u32, bubble_index::bubble_ingest::Span, Option<Vec<f32>>)>,
+    /// Span id → position in `spans`.
+    pub(crate) ids: HashMap<String, usize>,
+    /// Unit vectors by ord, in ord order.
     pub(crate) units: OnceLock<Vec<(u32, Vec<f32>)>>,
+}
+
+impl CachedDoc {
+    pub(crate) fn new(doc: bubble_index::DocEntry) -> CachedDoc {
+        CachedDoc {
+            doc,
+            spans: Vec::new(),
+            ids: HashMap::new(),
+            units: OnceLock::new(),
+        }
+    }
+
+    /// Adds the next span (in ord order).
+    pub(crate) fn push(
+        &mut self,
+        ord: u32,
+        span: bubble_index::bubble_ingest::Span,
+        vector: Option<Vec<f32>>,
+    ) {
+        self.ids.insert(span.id.0.clone(), self.spans.len());
+        self.spans.push((ord, span, vector));
+    }
+
+    /// The unit vector of `ord`, once the units are loaded.
+    pub(crate) fn unit(&self, ord: u32) -> Option<&[f32]> {
+        let units = self.units.get()?;
+        let i = units.binary_search_by_key(&ord, |(o, _)| *o).ok()?;
+        Some(&units[i].1)
+    }
 }
 
 /// The process's cache of whole documents, and which document each ord
@@ -86,10 +119,10 @@ impl Shared {
         other
     }
 
-    /// The cached document holding `ord`, if any.
-    pub(crate) fn doc_holding(&mut self, ord: u32) -> Option<Arc<CachedDoc>> {
+    /// The cached document holding `ord` and its number, if any.
+    pub(crate) fn doc_holding(&mut self, ord: u32) -> Option<(u32, Arc<CachedDoc>)> {
         let doc_no = *self.doc_of.get(&ord)?;
-        self.docs.get(&doc_no).cloned()
+        Some((doc_no, self.docs.get(&doc_no)?.clone()))
     }
 
     /// Keeps `doc` (number `doc_no`).
