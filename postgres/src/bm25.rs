@@ -38,7 +38,8 @@ pub(crate) const POSTINGS_PER_RESULT: i64 = 10;
 /// The BM25 query: `$1` the distinct query terms, `$2` N, `$3` the mean
 /// length, `$4` k, `$5` the essential terms' postings budget
 /// ([`POSTINGS_PER_RESULT`] · k), then the filter's parameters (`filter` is
-/// its SQL, over the postings aliased `s`).
+/// its SQL, over the postings aliased `s`). Lengths are cast to float8:
+/// `0.75 * len` alone is numeric arithmetic, a fifth of the query's time.
 pub(crate) fn query(filter: &str) -> String {
     format!(
         "WITH terms AS (
@@ -68,7 +69,7 @@ pub(crate) fn query(filter: &str) -> String {
             WHERE NOT q.essential
         )
         SELECT ord,
-            sum(idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / $3::float8)))::float4 AS score
+            sum(idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len::float8 / $3::float8)))::float4 AS score
         FROM postings
         GROUP BY ord
         ORDER BY score DESC, ord
@@ -78,7 +79,8 @@ pub(crate) fn query(filter: &str) -> String {
 
 /// A posting's weight in its span, for ordering a term's postings: BM25's
 /// term-frequency part at the store's mean length when written.
-pub(crate) const IMPACT_SQL: &str = "tf::float4 / (tf + 1.2 * (0.25 + 0.75 * len / $7::float8))";
+pub(crate) const IMPACT_SQL: &str =
+    "tf::float4 / (tf + 1.2 * (0.25 + 0.75 * len::float8 / $7::float8))";
 
 #[cfg(test)]
 mod tests {
