@@ -70,7 +70,8 @@ impl Staged {
         &self.tmp
     }
 
-    /// Makes the generation durable and current, then removes older ones.
+    /// Makes the generation durable and current. The older ones are the
+    /// caller's to remove ([`sweep_older`]), after it has answered.
     pub(crate) fn commit(self) -> Result<PathBuf, IndexError> {
         sync_tree(&self.tmp)?;
         let name = format!("{PREFIX}{:06}", self.number);
@@ -87,7 +88,6 @@ impl Staged {
             .io("syncing", &cur_tmp)?;
         fs::rename(&cur_tmp, self.index_dir.join(CURRENT)).io("renaming", &cur_tmp)?;
         sync_dir(&self.index_dir)?;
-        sweep(&self.index_dir, &name);
         Ok(final_dir)
     }
 }
@@ -102,6 +102,24 @@ pub(crate) fn sweep_leftovers(index_dir: &Path) -> Result<(), IndexError> {
         }
     }
     Ok(())
+}
+
+/// Removes the committed generations numbered below `current` (never a
+/// folder being written, nor a newer one). Best effort, as [`sweep`].
+pub(crate) fn sweep_older(index_dir: &Path, current: u64) {
+    let Ok(entries) = fs::read_dir(index_dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let number = name
+            .strip_prefix(PREFIX)
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<u64>().ok());
+        if number.is_some_and(|n| n < current) {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Removes every generation folder but `keep`. Best effort: a leftover only costs disk.
