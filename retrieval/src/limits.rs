@@ -1,7 +1,7 @@
 //! The largest requests a search takes. Each bound is far above what a
 //! context or a results page needs and far below what could exhaust memory:
-//! tantivy and hnsw_rs allocate for `k` and `ef` up front, so a request for
-//! 10^12 hits would abort the process instead of failing.
+//! tantivy and the HNSW walk size their heaps by `k` and `ef` up front, so
+//! a request for 10^12 hits would abort the process instead of failing.
 
 use crate::error::RetrievalError;
 use crate::fusion::Fusion;
