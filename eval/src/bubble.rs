@@ -271,12 +271,7 @@ pub fn run_hotpotqa(
                 ranker,
             };
             let mut base = QueryState::new(q.text.clone(), 0);
-            retrieve
-                .run(&ctx, &mut base)
-                .map_err(|e| EvalError::Format {
-                    what: format!("question {}", q.id),
-                    detail: e.to_string(),
-                })?;
+            crate::run_pipeline(&retrieve, &ctx, &mut base, &format!("question {}", q.id))?;
             let gold = q.gold_titles();
             in_pool += usize::from(
                 gold.iter()

@@ -441,12 +441,7 @@ pub fn run_docs(
         }
         scored += 1;
         let mut base = QueryState::new(q.query.clone(), 0);
-        retrieve
-            .run(&ctx, &mut base)
-            .map_err(|e| EvalError::Format {
-                what: format!("question {}", q.id),
-                detail: e.to_string(),
-            })?;
+        crate::run_pipeline(&retrieve, &ctx, &mut base, &format!("question {}", q.id))?;
         let pool: Vec<u32> = base.candidates.iter().map(|c| c.ord).collect();
         in_pool += usize::from(holds(&probes, &source_text(&index, &mut sources, &pool)));
         crate::keep_notices(&mut notices, &base.notices);

@@ -149,15 +149,25 @@ pub(crate) fn run_methods<N: AsRef<str>>(
             state.budget = budget;
             state.fill = name == FILL;
             state.ops.clear();
-            p.run(&ctx, &mut state).map_err(|e| EvalError::Format {
-                what: what.to_string(),
-                detail: e.to_string(),
-            })?;
+            run_pipeline(p, &ctx, &mut state, what)?;
             bubble_assembly::fit_budget(&ctx, &mut state, "render");
             score(b, m, &state);
         }
     }
     Ok(())
+}
+
+/// Runs `pipeline` on `state`; a failure names `what` was asked (a question).
+pub(crate) fn run_pipeline(
+    pipeline: &bubble_assembly::Pipeline,
+    ctx: &bubble_assembly::Context<'_>,
+    state: &mut bubble_assembly::QueryState,
+    what: &str,
+) -> Result<(), EvalError> {
+    pipeline.run(ctx, state).map_err(|e| EvalError::Format {
+        what: what.to_string(),
+        detail: e.to_string(),
+    })
 }
 
 /// The context method `name` runs in: without the ranker for [`NO_RANKER`].

@@ -121,14 +121,9 @@ fn hotpotqa(
     let mut cases = Vec::new();
     for q in &data.questions[..n] {
         let mut state = QueryState::new(q.text.clone(), 1024);
-        let run = |p: &bubble_assembly::Pipeline, s: &mut QueryState| {
-            p.run(&ctx, s).map_err(|e| EvalError::Format {
-                what: format!("question {}", q.id),
-                detail: e.to_string(),
-            })
-        };
-        run(&retrieve, &mut state)?;
-        run(&default, &mut state)?;
+        let what = format!("question {}", q.id);
+        crate::run_pipeline(&retrieve, &ctx, &mut state, &what)?;
+        crate::run_pipeline(&default, &ctx, &mut state, &what)?;
         let Some(query_vector) = state.query_vector.clone() else {
             continue;
         };
