@@ -246,7 +246,11 @@ impl Reader {
         }
         for (d, doc) in lacking {
             // In ord order, as queried: looked up by binary search.
-            let _ = doc.units.set(read.remove(&d).unwrap_or_default());
+            let units = read.remove(&d).unwrap_or_default();
+            let grown = CachedDoc::unit_bytes(&units);
+            if doc.units.set(units).is_ok() {
+                self.store.shared().grew(d, &doc, grown);
+            }
         }
     }
 

@@ -39,8 +39,12 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Documents a process keeps between requests.
-const SHARED_DOCS: usize = 8192;
+/// Bytes of documents a process keeps between requests: documents differ
+/// a thousandfold in size, so the budget is in bytes, not documents.
+const SHARED_BYTES: usize = 256 << 20;
+/// Ords whose document the process remembers (16 bytes and the map's own
+/// cost each); an ord forgotten is a cache miss, never a wrong answer.
+const SHARED_ORDS: usize = 1 << 18;
 
 /// A document as a reader loads it: its entry, its spans (in ord order)
 /// with their block vectors, and (once compression asked) its unit
@@ -78,6 +82,28 @@ impl CachedDoc {
         self.spans.push((ord, span, vector));
     }
 
+    /// About what the document holds in memory, its unit vectors aside.
+    fn bytes(&self) -> usize {
+        let text = |t: &str| t.len() + 24;
+        let spans: usize = self
+            .spans
+            .iter()
+            .map(|(_, span, vector)| {
+                let headings: usize = span.heading_path.iter().map(|h| text(h)).sum();
+                let ids = text(&span.id.0) * 2 + text(&span.doc_id);
+                let parent = span.parent.as_ref().map_or(0, |p| text(&p.0));
+                let vector = vector.as_ref().map_or(0, |v| v.len() * 4);
+                std::mem::size_of_val(span) + text(&span.text) + headings + ids + parent + vector
+            })
+            .sum();
+        spans + 256
+    }
+
+    /// What the unit vectors hold in memory.
+    pub(crate) fn unit_bytes(units: &[(u32, Vec<f32>)]) -> usize {
+        units.iter().map(|(_, v)| v.len() * 4 + 32).sum()
+    }
+
     /// The unit vector of `ord`, once the units are loaded.
     pub(crate) fn unit(&self, ord: u32) -> Option<&[f32]> {
         let units = self.units.get()?;
@@ -87,20 +113,26 @@ impl CachedDoc {
 }
 
 /// The process's cache of whole documents, and which document each ord
-/// belongs to, least recently used dropped first.
+/// belongs to, least recently used dropped first once they pass
+/// [`SHARED_BYTES`].
 pub(crate) struct Shared {
-    pub(crate) docs: lru::LruCache<u32, Arc<CachedDoc>>,
-    pub(crate) doc_of: lru::LruCache<u32, u32>,
+    /// Each document and the bytes it was counted for.
+    docs: lru::LruCache<u32, (Arc<CachedDoc>, usize)>,
+    doc_of: lru::LruCache<u32, u32>,
+    bytes: usize,
+    budget: usize,
     /// The identity of the store the cache holds documents of.
     born: Option<String>,
 }
 
 impl Shared {
-    fn new() -> Shared {
-        let n = |n: usize| std::num::NonZeroUsize::new(n).unwrap_or(std::num::NonZeroUsize::MIN);
+    fn new(budget: usize) -> Shared {
+        let ords = std::num::NonZeroUsize::new(SHARED_ORDS).unwrap_or(std::num::NonZeroUsize::MIN);
         Shared {
-            docs: lru::LruCache::new(n(SHARED_DOCS)),
-            doc_of: lru::LruCache::new(n(SHARED_DOCS * 32)),
+            docs: lru::LruCache::unbounded(),
+            doc_of: lru::LruCache::new(ords),
+            bytes: 0,
+            budget,
             born: None,
         }
     }
@@ -114,6 +146,7 @@ impl Shared {
         if other {
             self.docs.clear();
             self.doc_of.clear();
+            self.bytes = 0;
         }
         self.born = born;
         other
@@ -122,7 +155,7 @@ impl Shared {
     /// The cached document holding `ord` and its number, if any.
     pub(crate) fn doc_holding(&mut self, ord: u32) -> Option<(u32, Arc<CachedDoc>)> {
         let doc_no = *self.doc_of.get(&ord)?;
-        Some((doc_no, self.docs.get(&doc_no)?.clone()))
+        Some((doc_no, self.docs.get(&doc_no)?.0.clone()))
     }
 
     /// Keeps `doc` (number `doc_no`).
@@ -130,7 +163,34 @@ impl Shared {
         for (ord, _, _) in &doc.spans {
             self.doc_of.put(*ord, doc_no);
         }
-        self.docs.put(doc_no, doc);
+        let bytes = doc.bytes() + doc.units.get().map_or(0, |u| CachedDoc::unit_bytes(u));
+        if let Some((_, old)) = self.docs.put(doc_no, (doc, bytes)) {
+            self.bytes -= old;
+        }
+        self.bytes += bytes;
+        self.evict();
+    }
+
+    /// Counts `grown` more bytes for document `doc_no` (its unit vectors,
+    /// loaded after it was kept), if the process still keeps that copy.
+    pub(crate) fn grew(&mut self, doc_no: u32, doc: &Arc<CachedDoc>, grown: usize) {
+        if let Some((kept, bytes)) = self.docs.peek_mut(&doc_no) {
+            if Arc::ptr_eq(kept, doc) {
+                *bytes += grown;
+                self.bytes += grown;
+            }
+        }
+        self.evict();
+    }
+
+    /// Drops the least recently used documents while over the budget.
+    fn evict(&mut self) {
+        while self.bytes > self.budget {
+            match self.docs.pop_lru() {
+                Some((_, (_, bytes))) => self.bytes -= bytes,
+                None => break,
+            }
+        }
     }
 }
 
@@ -209,7 +269,7 @@ impl Store {
         let store = Store {
             inner: Arc::new(Inner {
                 pool,
-                shared: Mutex::new(Shared::new()),
+                shared: Mutex::new(Shared::new(SHARED_BYTES)),
                 settings: Mutex::new(None),
                 runtime,
                 shown,
@@ -330,4 +390,67 @@ fn shown(config: &tokio_postgres::Config) -> String {
         config.get_user().unwrap_or(""),
         config.get_dbname().unwrap_or("")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bubble_index::bubble_ingest::{Span, SpanId, SpanKind};
+
+    /// A document of `spans` spans of 1,000 bytes of text each.
+    fn doc(first_ord: u32, spans: u32) -> Arc<CachedDoc> {
+        let mut d = CachedDoc::new(bubble_index::DocEntry {
+            id: format!("d{first_ord}"),
+            source: format!("d{first_ord}.md"),
+            title: String::new(),
+            content_hash: String::new(),
+            metadata: Default::default(),
+            spans: first_ord..first_ord + spans,
+        });
+        for ord in first_ord..first_ord + spans {
+            let span = Span {
+                id: SpanId(format!("s{ord}")),
+                doc_id: format!("d{first_ord}"),
+                kind: SpanKind::Paragraph,
+                parent: None,
+                heading_path: Vec::new(),
+                byte_range: 0..1000,
+                line_range: (1, 1),
+                text: "x".repeat(1000),
+                tokens: 200,
+            };
+            d.push(ord, span, Some(vec![0.0; 384]));
+        }
+        Arc::new(d)
+    }
+
+    #[test]
+    fn the_cache_keeps_to_its_byte_budget_least_recently_used_out() {
+        let one = doc(0, 10).bytes();
+        let mut shared = Shared::new(3 * one + one / 2);
+        for n in 0..3 {
+            shared.keep(n, doc(n * 10, 10));
+        }
+        // Document 0 used last: 1 is the least recently used.
+        assert!(shared.doc_holding(5).is_some());
+        shared.keep(3, doc(30, 10));
+        assert!(shared.bytes <= shared.budget);
+        assert!(shared.doc_holding(15).is_none(), "1 dropped");
+        for ord in [5, 25, 35] {
+            assert!(shared.doc_holding(ord).is_some(), "{ord} kept");
+        }
+        // Unit vectors loaded later count too, and push the oldest out.
+        let (n, kept) = shared.doc_holding(35).unwrap();
+        let units: Vec<(u32, Vec<f32>)> = (30..40).map(|o| (o, vec![0.0; 384])).collect();
+        let grown = CachedDoc::unit_bytes(&units);
+        kept.units.set(units).unwrap();
+        shared.grew(n, &kept, grown);
+        assert!(shared.bytes <= shared.budget);
+        assert!(shared.doc_holding(35).is_some());
+        // A store created anew forgets everything.
+        shared.saw(Some("a".into()));
+        assert!(shared.saw(Some("b".into())));
+        assert_eq!(shared.bytes, 0);
+        assert!(shared.doc_holding(35).is_none());
+    }
 }
