@@ -4,7 +4,7 @@ use crate::cli::{
     Cli, Command, ContextArgs, FusionArg, IndexArgs, ModeArg, ModelArgs, SearchArgs, TraceCommand,
 };
 use crate::progress::BuildBar;
-use crate::store::Opened;
+use crate::store;
 use anyhow::{bail, Context, Result};
 use bubble_index::bubble_ingest::{IngestOptions, SpanKind};
 use bubble_index::{
@@ -281,8 +281,8 @@ fn verify(dir: &std::path::Path) -> Result<ExitCode> {
 }
 
 fn search(args: SearchArgs) -> Result<ExitCode> {
-    let opened = Opened::open(&args.source)?;
-    let index = opened.corpus();
+    let opened = store::open(&args.source)?;
+    let index = opened.as_ref();
     let mode = match args.mode {
         ModeArg::Bm25 => Mode::Bm25,
         ModeArg::Dense => Mode::Dense,
@@ -362,8 +362,8 @@ fn ellipsize(s: &str, max_chars: usize) -> String {
 }
 
 fn context(args: ContextArgs) -> Result<ExitCode> {
-    let opened = Opened::open(&args.source)?;
-    let index = opened.corpus();
+    let opened = store::open(&args.source)?;
+    let index = opened.as_ref();
     let wants_model = index.manifest().embedding.is_some();
     let (embedder, _) = if wants_model {
         load_embedder(&args.model)?

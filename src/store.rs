@@ -17,34 +17,17 @@ pub struct StoreArgs {
     pub store: Option<String>,
 }
 
-/// An opened store, read as the storage seam.
-pub enum Opened {
-    /// An index folder's committed generation.
-    Embedded(Box<Index>),
-    /// A snapshot of a database (the store kept for its pool).
-    Postgres(Box<bubble_postgres::Reader>),
-}
-
-impl Opened {
-    /// Opens what `args` names for reading.
-    pub fn open(args: &StoreArgs) -> Result<Opened> {
-        match (&args.index, &args.store) {
-            (_, Some(url)) => {
-                let store = bubble_postgres::Store::connect(url, 4)?;
-                Ok(Opened::Postgres(Box::new(store.reader()?)))
-            }
-            (Some(dir), None) => Ok(Opened::Embedded(Box::new(
-                Index::open(dir).with_context(|| format!("opening {}", dir.display()))?,
-            ))),
-            (None, None) => anyhow::bail!("give --index DIR or --store URL"),
+/// Opens what `args` names for reading, as the storage seam: an index
+/// folder's committed generation, or a snapshot of a database.
+pub fn open(args: &StoreArgs) -> Result<Box<dyn Corpus>> {
+    match (&args.index, &args.store) {
+        (_, Some(url)) => {
+            let store = bubble_postgres::Store::connect(url, 4)?;
+            Ok(Box::new(store.reader()?))
         }
-    }
-
-    /// The store behind the seam.
-    pub fn corpus(&self) -> &dyn Corpus {
-        match self {
-            Opened::Embedded(i) => i.as_ref(),
-            Opened::Postgres(r) => r.as_ref(),
-        }
+        (Some(dir), None) => Ok(Box::new(
+            Index::open(dir).with_context(|| format!("opening {}", dir.display()))?,
+        )),
+        (None, None) => anyhow::bail!("give --index DIR or --store URL"),
     }
 }

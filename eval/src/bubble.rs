@@ -270,20 +270,19 @@ pub fn run_hotpotqa(
                 counter: &counter,
                 ranker,
             };
-            let mut base = QueryState::new(q.text.clone(), 0);
-            crate::run_pipeline(&retrieve, &ctx, &mut base, &format!("question {}", q.id))?;
+            let what = format!("question {}", q.id);
+            let base = crate::retrieve_pool(&retrieve, &ctx, &q.text, &what, &mut notices)?;
             let gold = q.gold_titles();
             in_pool += usize::from(
                 gold.iter()
                     .all(|t| base.candidates.iter().any(|c| &c.title == t)),
             );
-            crate::keep_notices(&mut notices, &base.notices);
             crate::run_methods(
                 &ctx,
                 &base,
                 &opts.budgets,
                 &methods,
-                &format!("question {}", q.id),
+                &what,
                 |b, m, state| results[b][m].push(score(q, state, corpus)),
             )
         })?;

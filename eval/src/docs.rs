@@ -440,17 +440,16 @@ pub fn run_docs(
             continue;
         }
         scored += 1;
-        let mut base = QueryState::new(q.query.clone(), 0);
-        crate::run_pipeline(&retrieve, &ctx, &mut base, &format!("question {}", q.id))?;
+        let what = format!("question {}", q.id);
+        let base = crate::retrieve_pool(&retrieve, &ctx, &q.query, &what, &mut notices)?;
         let pool: Vec<u32> = base.candidates.iter().map(|c| c.ord).collect();
         in_pool += usize::from(holds(&probes, &source_text(&index, &mut sources, &pool)));
-        crate::keep_notices(&mut notices, &base.notices);
         crate::run_methods(
             &ctx,
             &base,
             &opts.budgets,
             &methods,
-            &format!("question {}", q.id),
+            &what,
             |b, m, state| {
                 results[b][m].push(score(&probes, &corpus, state, &index, &mut sources));
             },

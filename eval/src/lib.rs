@@ -170,6 +170,21 @@ pub(crate) fn run_pipeline(
     })
 }
 
+/// The candidate pool `retrieve` finds for `query` (no budget yet), its
+/// notices added to `notices`; a failure names `what` was asked.
+pub(crate) fn retrieve_pool(
+    retrieve: &bubble_assembly::Pipeline,
+    ctx: &bubble_assembly::Context<'_>,
+    query: &str,
+    what: &str,
+    notices: &mut Vec<String>,
+) -> Result<bubble_assembly::QueryState, EvalError> {
+    let mut pool = bubble_assembly::QueryState::new(query.to_string(), 0);
+    run_pipeline(retrieve, ctx, &mut pool, what)?;
+    keep_notices(notices, &pool.notices);
+    Ok(pool)
+}
+
 /// The context method `name` runs in: without the ranker for [`NO_RANKER`].
 pub(crate) fn context_for<'a>(
     name: &str,

@@ -417,8 +417,8 @@ impl<'e> Writer<'e> {
     /// After generation `number` is committed: the next commit starts from
     /// it, and the ones before it are removed in the background. The
     /// commit is durable and current already, and unlinking the previous
-    /// generation's files (~1,400 at a million spans) was a tenth of a
-    /// one-file commit there. At most one sweep runs; the next one, and
+    /// generation's files (~1,400 at a million spans) was a visible share
+    /// of a one-file commit there. At most one sweep runs; the next one, and
     /// dropping the writer, wait for it.
     fn committed(&mut self, number: u64) -> Result<(), IndexError> {
         self.previous = Some(Arc::new(Index::open(&self.dir)?));

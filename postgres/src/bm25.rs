@@ -32,14 +32,14 @@ pub(crate) fn frequencies(terms: &[String]) -> BTreeMap<&str, i32> {
 /// 0 — only the postings of the 2·k spans it weighs most in are read. A
 /// span outside them loses at most that term's 2.2 · idf, a few hundredths
 /// of a point against scores of 10 and more: the ranking tantivy gives,
-/// at a tenth of the rows (SciFact: 1.2 ms against 4.6 ms a query).
+/// at a fraction of the rows.
 pub(crate) const POSTINGS_PER_RESULT: i64 = 10;
 
 /// The BM25 query: `$1` the distinct query terms, `$2` N, `$3` the mean
 /// length, `$4` k, `$5` the essential terms' postings budget
 /// ([`POSTINGS_PER_RESULT`] · k), then the filter's parameters (`filter` is
 /// its SQL, over the postings aliased `s`). Lengths are cast to float8:
-/// `0.75 * len` alone is numeric arithmetic, a fifth of the query's time.
+/// `0.75 * len` alone would be numeric arithmetic, far slower per row.
 pub(crate) fn query(filter: &str) -> String {
     format!(
         "WITH terms AS (

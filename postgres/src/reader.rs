@@ -735,16 +735,11 @@ impl Corpus for Reader {
     }
 
     fn prefetch(&self, ords: &[u32]) {
-        let missing: Vec<u32> = ords
-            .iter()
-            .copied()
-            .filter(|&o| !self.has_whole(o))
-            .collect();
         // What another request already read comes from the process's cache.
         let mut unknown: Vec<i64> = Vec::new();
-        for ord in missing {
+        for &ord in ords {
             if self.has_whole(ord) {
-                continue; // installed with an earlier ord's document
+                continue; // here already, maybe with an earlier ord's document
             }
             let found = self.store.shared().doc_holding(ord);
             match found {

@@ -158,12 +158,13 @@ impl Shared {
         Some((doc_no, self.docs.get(&doc_no)?.0.clone()))
     }
 
-    /// Keeps `doc` (number `doc_no`).
+    /// Keeps `doc` (number `doc_no`), just read: its unit vectors, read
+    /// later, are counted then ([`Shared::grew`]).
     pub(crate) fn keep(&mut self, doc_no: u32, doc: Arc<CachedDoc>) {
         for (ord, _, _) in &doc.spans {
             self.doc_of.put(*ord, doc_no);
         }
-        let bytes = doc.bytes() + doc.units.get().map_or(0, |u| CachedDoc::unit_bytes(u));
+        let bytes = doc.bytes();
         if let Some((_, old)) = self.docs.put(doc_no, (doc, bytes)) {
             self.bytes -= old;
         }

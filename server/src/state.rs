@@ -54,20 +54,7 @@ pub enum Backend {
 
 /// A request's view of the corpus: the current generation of the index,
 /// or a snapshot of the database opened for it.
-pub(crate) enum Snapshot {
-    Embedded(Arc<Index>),
-    Postgres(Box<bubble_postgres::Reader>),
-}
-
-impl Snapshot {
-    /// The corpus behind the seam.
-    pub(crate) fn corpus(&self) -> &dyn Corpus {
-        match self {
-            Snapshot::Embedded(i) => i.as_ref(),
-            Snapshot::Postgres(r) => r.as_ref(),
-        }
-    }
-}
+pub(crate) type Snapshot = Arc<dyn Corpus>;
 
 /// What `bubble serve` hands the server.
 pub struct Parts {
@@ -156,10 +143,10 @@ impl AppState {
                 .reader_if_any()
                 .map(|r| {
                     r.filter(|r| r.manifest().generation > 0)
-                        .map(|r| Snapshot::Postgres(Box::new(r)))
+                        .map(|r| Arc::new(r) as Snapshot)
                 })
                 .map_err(|e| ApiError::unavailable(format!("the store is unavailable: {e}"))),
-            None => Ok(self.current().map(Snapshot::Embedded)),
+            None => Ok(self.current().map(|i| i as Snapshot)),
         }
     }
 
@@ -172,7 +159,7 @@ impl AppState {
     ) -> Result<Option<T>, ApiError> {
         let state = self.clone();
         tokio::task::spawn_blocking(move || match state.snapshot_if_any()? {
-            Some(s) => read(s.corpus()).map(Some),
+            Some(s) => read(s.as_ref()).map(Some),
             None => Ok(None),
         })
         .await

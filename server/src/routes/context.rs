@@ -164,7 +164,7 @@ fn count_steps(v: &Value) -> usize {
 /// The answer to one request (cached by generation and request).
 fn answer(state: &AppState, req: &ContextRequest) -> Result<Arc<Value>, ApiError> {
     let snapshot = state.snapshot()?;
-    let index = snapshot.corpus();
+    let index = snapshot.as_ref();
     let generation = index.manifest().generation;
     let key = (
         generation,

@@ -90,7 +90,7 @@ pub(crate) async fn search(
 
 fn run(state: &AppState, req: &Search) -> Result<Arc<Value>, ApiError> {
     let snapshot = state.snapshot()?;
-    let index = snapshot.corpus();
+    let index = snapshot.as_ref();
     let generation = index.manifest().generation;
     let key = (
         generation,
