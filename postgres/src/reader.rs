@@ -145,6 +145,16 @@ impl Reader {
         }
     }
 
+    /// The row `sql` finds for `$1 = key`, if any; `None` on a failure,
+    /// kept as for [`Reader::lookup`].
+    fn one_row(
+        &self,
+        sql: &str,
+        key: &(dyn tokio_postgres::types::ToSql + Sync),
+    ) -> Option<Option<tokio_postgres::Row>> {
+        self.lookup(async |c| row(c, sql, &[key]).await)
+    }
+
     fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -275,15 +285,8 @@ impl Reader {
                 return Some(read(*doc_no, span));
             }
         }
-        let ord64 = i64::from(ord);
-        let row = self.lookup(async |c| {
-            row(
-                c,
-                &format!("SELECT {SPAN_COLUMNS} FROM bubble_spans WHERE ord = $1"),
-                &[&ord64],
-            )
-            .await
-        })??;
+        let sql = format!("SELECT {SPAN_COLUMNS} FROM bubble_spans WHERE ord = $1");
+        let row = self.one_row(&sql, &i64::from(ord))??;
         let (_, doc_no, span) = rows::span(&row)?;
         let out = read(doc_no, &span);
         self.cache().spans.insert(ord, (doc_no, span));
@@ -447,15 +450,12 @@ impl Corpus for Reader {
                 return whole;
             }
         }
-        let ord = self.lookup(async |c| {
-            let found = row(
-                c,
+        let ord = self
+            .one_row(
                 "SELECT ord FROM bubble_spans WHERE span_id = $1 ORDER BY ord DESC LIMIT 1",
-                &[&id],
-            )
-            .await?;
-            Ok(found.and_then(|r| u32::try_from(r.get::<_, i64>(0)).ok()))
-        })?;
+                &id,
+            )?
+            .and_then(|r| u32::try_from(r.try_get::<_, i64>(0).ok()?).ok());
         self.cache().ids.insert(id.to_string(), ord);
         ord
     }
@@ -471,15 +471,8 @@ impl Corpus for Reader {
                 return Some(doc.clone());
             }
         }
-        let n = i64::from(doc_no);
-        let row = self.lookup(async |c| {
-            row(
-                c,
-                &format!("SELECT {DOC_COLUMNS} FROM bubble_documents WHERE doc_no = $1"),
-                &[&n],
-            )
-            .await
-        })??;
+        let sql = format!("SELECT {DOC_COLUMNS} FROM bubble_documents WHERE doc_no = $1");
+        let row = self.one_row(&sql, &i64::from(doc_no))??;
         let (_, doc) = rows::doc(&row)?;
         self.cache().docs.insert(doc_no, doc.clone());
         Some(doc)
@@ -616,16 +609,12 @@ impl Corpus for Reader {
                 return found.clone().map(Cow::Owned);
             }
         }
-        let ord64 = i64::from(ord);
-        let v = self.lookup(async |c| {
-            let found = row(
-                c,
+        let v = self
+            .one_row(
                 "SELECT embedding FROM bubble_spans WHERE ord = $1",
-                &[&ord64],
-            )
-            .await?;
-            Ok(found.and_then(|r| r.get::<_, Option<pgvector::Vector>>(0)))
-        })?;
+                &i64::from(ord),
+            )?
+            .and_then(|r| r.try_get::<_, Option<pgvector::Vector>>(0).ok().flatten());
         let v = v.map(|v| v.to_vec());
         self.cache().vectors.insert(ord, v.clone());
         v.map(Cow::Owned)
@@ -652,18 +641,13 @@ impl Corpus for Reader {
         let v = match cached {
             Some(v) => v,
             None => {
-                let ord64 = i64::from(ord);
-                let v = self.lookup(async |c| {
-                    let found = row(
-                        c,
+                let v = self
+                    .one_row(
                         "SELECT embedding FROM bubble_units WHERE ord = $1",
-                        &[&ord64],
+                        &i64::from(ord),
                     )
-                    .await?;
-                    Ok(found.map(|r| r.get::<_, pgvector::HalfVector>(0)))
-                });
-                let v = v
                     .flatten()
+                    .and_then(|r| r.try_get::<_, pgvector::HalfVector>(0).ok())
                     .map(|v| v.to_vec().iter().map(|x| x.to_f32()).collect::<Vec<f32>>());
                 self.cache().units.insert(ord, v.clone());
                 v
